@@ -1,0 +1,9 @@
+"""Model kinds: each model family that the training pipeline knows.
+
+A kind declares how it reads its data, trains, evaluates, saves and loads (see `base.ModelKind`).
+Built-in kinds are registered by importing their modules below; a host project can register more
+with `ai.kinds.register`.
+"""
+from .base import ModelKind, TrainedModel, TrainingContext, all_kinds, get_kind, register
+
+__all__ = ["ModelKind", "TrainedModel", "TrainingContext", "all_kinds", "get_kind", "register"]

@@ -1,0 +1,50 @@
+"""Gives every browser a first-party visitor id and notes whether it opted out of tracking."""
+from __future__ import annotations
+
+import uuid
+
+from django.http import HttpRequest, HttpResponse
+
+from .conf import ai_settings
+
+
+def tracking_allowed(request: HttpRequest) -> bool:
+    """False when the visitor opted out (cookie), or sends Do-Not-Track or Global Privacy Control."""
+    if not ai_settings.TRACKING_ENABLED:
+        return False
+    if request.COOKIES.get(ai_settings.OPT_OUT_COOKIE) == "1":
+        return False
+    if request.headers.get("DNT") == "1" or request.headers.get("Sec-GPC") == "1":
+        return False
+    return True
+
+
+def _valid_visitor_id(value: str | None) -> bool:
+    if not value or len(value) > 64:
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+class VisitorMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        cookie = request.COOKIES.get(ai_settings.VISITOR_COOKIE)
+        request.ai_tracking = tracking_allowed(request)
+        is_new = not _valid_visitor_id(cookie)
+        request.visitor_id = uuid.uuid4().hex if is_new else cookie
+        response = self.get_response(request)
+        if is_new and request.ai_tracking:
+            response.set_cookie(
+                ai_settings.VISITOR_COOKIE,
+                request.visitor_id,
+                max_age=ai_settings.VISITOR_COOKIE_AGE_DAYS * 86400,
+                samesite="Lax",
+                httponly=True,
+            )
+        return response

@@ -1,0 +1,16 @@
+"""Template context every storefront page needs: the top-level categories and the basket size."""
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+
+def shop(request: HttpRequest) -> dict:
+    from .models import Category
+
+    def basket_count() -> int:
+        from .services.basket import get_basket_count
+
+        return get_basket_count(request)
+
+    # Lazy: pages that do not render the header (the API, the admin) run no query.
+    return {"top_categories": lambda: list(Category.objects.filter(depth=0).only("name", "path")), "basket_count": basket_count}

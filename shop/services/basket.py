@@ -1,0 +1,2 @@
+def get_basket_count(request) -> int:
+    return 0
