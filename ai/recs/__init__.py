@@ -1,0 +1,1 @@
+"""Recommendation algorithms (Django-free) and the serving layer that blends them."""
