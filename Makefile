@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_ARGS ?=
 
-.PHONY: install demo test migrate serve bench clean
+.PHONY: install demo test migrate clean
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=/path/to/python3.11"; exit 1; }
@@ -31,9 +31,6 @@ demo: migrate
 
 test: install
 	$(PY) -m pytest
-
-bench: install
-	$(PY) -m bench.run_all
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache
