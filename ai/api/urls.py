@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from .events import EventBatchView
+
+urlpatterns: list = [
+    path("events/", EventBatchView.as_view(), name="ai-events"),
+]
