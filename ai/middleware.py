@@ -39,12 +39,14 @@ class VisitorMiddleware:
         is_new = not _valid_visitor_id(cookie)
         request.visitor_id = uuid.uuid4().hex if is_new else cookie
         response = self.get_response(request)
-        if is_new and request.ai_tracking:
+        # A view that already set or deleted the cookie (the opt-out page deletes it) has the last word.
+        if is_new and request.ai_tracking and ai_settings.VISITOR_COOKIE not in response.cookies:
             response.set_cookie(
                 ai_settings.VISITOR_COOKIE,
                 request.visitor_id,
                 max_age=ai_settings.VISITOR_COOKIE_AGE_DAYS * 86400,
                 samesite="Lax",
                 httponly=True,
+                secure=request.is_secure(),
             )
         return response

@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+app_name = "ai"
+urlpatterns = [
+    path("beacon/", views.beacon_view, name="beacon"),
+    path("privacy/", views.privacy_view, name="privacy"),
+]

@@ -1,0 +1,183 @@
+"""`POST /api/v1/events/`: a headless shop sends its shoppers' events in batches, all or nothing."""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..conf import ai_settings
+from ..models import Event, ModelVersion
+from ..tracking import EVENT_NAME_RE, is_valid_event_type, record_events_bulk
+
+EXTRA_MAX_KEYS = 20
+EXTRA_MAX_CHARS = 2000
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+class CanRecordEvents(BasePermission):
+    """Staff sessions, or API keys whose scope is `write` or `ai` (duck-typed: `request.auth.scope`)."""
+
+    message = "Recording events needs a staff session or an API key with the 'write' or 'ai' scope."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if user is not None and user.is_authenticated and user.is_staff:
+            return True
+        return getattr(request.auth, "scope", None) in ("write", "ai")
+
+
+class EventInSerializer(serializers.Serializer):
+    event_type = serializers.CharField(
+        max_length=32,
+        help_text="view, search, add_to_cart, remove_from_cart, purchase, rec_impression, rec_click, "
+        f"or a name of your own matching {EVENT_NAME_RE.pattern}.",
+    )
+    visitor_id = serializers.CharField(
+        max_length=Event._meta.get_field("visitor_id").max_length, required=False, allow_blank=True, default="",
+        help_text="The shopper's anonymous id in your shop. Each event needs a visitor_id or a user_id.",
+    )
+    user_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+    product_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+    query = serializers.CharField(
+        max_length=Event._meta.get_field("query").max_length, required=False, allow_blank=True, default=""
+    )
+    placement = serializers.CharField(
+        max_length=Event._meta.get_field("placement").max_length, required=False, allow_blank=True, default=""
+    )
+    model_version_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+    session_key = serializers.CharField(
+        max_length=Event._meta.get_field("session_key").max_length, required=False, allow_blank=True, default=""
+    )
+    extra = serializers.DictField(
+        required=False, default=dict,
+        help_text=f"Small JSON object (at most {EXTRA_MAX_KEYS} keys, {EXTRA_MAX_CHARS} characters).",
+    )
+    created_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="When it happened; defaults to now."
+    )
+
+    def validate_event_type(self, value: str) -> str:
+        if not is_valid_event_type(value):
+            raise serializers.ValidationError(f"Unknown event type: use a known type or a name matching {EVENT_NAME_RE.pattern}.")
+        return value
+
+    def validate_extra(self, value: dict) -> dict:
+        if len(value) > EXTRA_MAX_KEYS or len(str(value)) > EXTRA_MAX_CHARS:
+            raise serializers.ValidationError(f"Too big: at most {EXTRA_MAX_KEYS} keys and {EXTRA_MAX_CHARS} characters.")
+        return value
+
+    def validate_created_at(self, value):
+        if value is not None and value > timezone.now() + FUTURE_TOLERANCE:
+            raise serializers.ValidationError("Is in the future.")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("visitor_id") and attrs.get("user_id") is None:
+            raise serializers.ValidationError({"visitor_id": "Give a visitor_id or a user_id."})
+        return attrs
+
+
+class EventBatchSerializer(serializers.Serializer):
+    events = EventInSerializer(many=True, allow_empty=False, max_length=1000)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["events"].max_length = ai_settings.BATCH_MAX_EVENTS
+
+
+class EventBatchResultSerializer(serializers.Serializer):
+    stored = serializers.IntegerField(help_text="How many events were stored (all of them).")
+
+
+class _ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(required=False, help_text='For a batch: {"events": {"<row index>": {field: [errors]}}}.')
+
+
+class EventsErrorSerializer(serializers.Serializer):
+    error = _ErrorDetailSerializer()
+
+
+def reference_errors(rows: list[dict[str, Any]]) -> dict[str, dict[str, list[str]]]:
+    """Rows naming users, products or model versions that do not exist (one query each)."""
+    checks = {
+        "user_id": lambda ids: set(get_user_model().objects.filter(pk__in=ids).values_list("pk", flat=True)),
+        "model_version_id": lambda ids: set(ModelVersion.objects.filter(pk__in=ids).values_list("pk", flat=True)),
+        "product_id": lambda ids: set(ai_settings.adapter().get_products(sorted(ids))),
+    }
+    errors: dict[str, dict[str, list[str]]] = {}
+    for field, existing in checks.items():
+        wanted = {row[field] for row in rows if row.get(field) is not None}
+        if not wanted:
+            continue
+        missing = wanted - existing(wanted)
+        for index, row in enumerate(rows):
+            if row.get(field) in missing:
+                errors.setdefault(str(index), {})[field] = [f"Unknown {field.removesuffix('_id').replace('_', ' ')}: {row[field]}."]
+    return errors
+
+
+def _bad_rows(errors: Any) -> dict[str, Any]:
+    """The per-row errors of a batch, keyed by row index, leaving out the good rows."""
+    if isinstance(errors, list):
+        return {str(index): row for index, row in enumerate(errors) if row}
+    return errors
+
+
+class EventBatchView(APIView):
+    permission_classes = [CanRecordEvents]
+
+    @extend_schema(
+        operation_id="events_batch_create",
+        tags=["ai"],
+        summary="Record a batch of shopper events",
+        description=(
+            "Stores up to AI_BATCH_MAX_EVENTS (default 1000) events in one transaction. The batch is validated "
+            "as a whole: if any event is invalid (bad field, unknown user, product or model version), the "
+            "answer is 400 listing the bad rows by index and nothing is stored. Staff, or an API key with "
+            "the `write` or `ai` scope."
+        ),
+        request=EventBatchSerializer,
+        responses={
+            201: EventBatchResultSerializer,
+            400: OpenApiResponse(EventsErrorSerializer, description="Invalid batch; nothing was stored."),
+            401: OpenApiResponse(EventsErrorSerializer, description="No or invalid credentials."),
+            403: OpenApiResponse(EventsErrorSerializer, description="Credentials lack the write or ai scope."),
+            413: OpenApiResponse(EventsErrorSerializer, description="Body too large."),
+        },
+        examples=[
+            OpenApiExample(
+                "Two events",
+                request_only=True,
+                value={
+                    "events": [
+                        {"event_type": "view", "visitor_id": "3f2a…", "product_id": 42},
+                        {"event_type": "add_to_cart", "user_id": 7, "product_id": 42,
+                         "created_at": "2026-11-29T10:15:00Z"},
+                    ]
+                },
+            )
+        ],
+    )
+    def post(self, request):
+        serializer = EventBatchSerializer(data=request.data)
+        if not serializer.is_valid():
+            errors = dict(serializer.errors)
+            if "events" in errors:
+                errors["events"] = _bad_rows(errors["events"])
+            raise ValidationError(errors)
+        rows = serializer.validated_data["events"]
+        bad = reference_errors(rows)
+        if bad:
+            raise ValidationError({"events": bad})
+        stored = record_events_bulk(rows)
+        return Response({"stored": stored}, status=status.HTTP_201_CREATED)
