@@ -1,0 +1,223 @@
+"""Django admin for the shop. Order status changes and stock edits go through the services."""
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from shop.exceptions import ForbiddenTransition
+from shop.models import (
+    ApiKey,
+    Category,
+    Merchant,
+    Order,
+    OrderLine,
+    OrderStatus,
+    OrderStatusChange,
+    Product,
+    StockAdjustment,
+)
+from shop.services import locks
+from shop.services.api_keys import create_api_key, revoke
+from shop.services.orders import transition
+
+
+@admin.register(Merchant)
+class MerchantAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "product_count", "created_at"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["users"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(product_count=Count("products"))
+
+    @admin.display(description="products", ordering="product_count")
+    def product_count(self, obj: Merchant) -> int:
+        return obj.product_count
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["path", "name", "depth"]
+    list_filter = ["depth"]
+    search_fields = ["name", "path"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["parent"]
+    readonly_fields = ["path", "depth"]
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["title", "sku", "merchant", "category", "price", "stock", "is_active", "units_sold", "updated_at"]
+    list_editable = ["stock", "is_active"]
+    list_filter = ["is_active", "merchant", ("category", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["merchant", "category"]
+    search_fields = ["title", "sku"]
+    prepopulated_fields = {"slug": ["title"]}
+    autocomplete_fields = ["merchant", "category"]
+    readonly_fields = ["units_sold", "created_at", "updated_at"]
+    list_per_page = 50
+
+    def save_model(self, request, obj: Product, form, change: bool) -> None:
+        """Save the edited fields only, and book a stock edit in the stock ledger.
+
+        A full-row save would write back the stock read when the form was shown, undoing any sale
+        made since; so stock is written only when the merchant changed it, under the row lock.
+        """
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        with transaction.atomic():
+            other_fields = [name for name in form.changed_data if name != "stock"]
+            if other_fields:
+                obj.save(update_fields=[*other_fields, "updated_at"])
+            if "stock" in form.changed_data:
+                current = locks.lock_products([obj.pk])[obj.pk]
+                delta = obj.stock - current.stock
+                if delta:
+                    Product.objects.filter(pk=obj.pk).update(stock=obj.stock, updated_at=timezone.now())
+                    StockAdjustment.objects.create(
+                        product=obj, delta=delta, stock_after=obj.stock, reason="Set in the admin", user=request.user
+                    )
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    extra = 0
+    can_delete = False
+    fields = ["product", "sku", "title", "unit_price", "quantity", "line_total"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class OrderStatusChangeInline(admin.TabularInline):
+    model = OrderStatusChange
+    extra = 0
+    can_delete = False
+    fields = ["changed_at", "from_status", "to_status", "changed_by", "actor", "note"]
+    readonly_fields = fields
+    verbose_name_plural = "status history"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def _transition_action(to_status: str, description: str):
+    def action(modeladmin: "OrderAdmin", request, queryset) -> None:
+        done, refused = 0, []
+        for order in queryset.order_by("pk"):
+            try:
+                transition(order, to_status, user=request.user, actor=f"admin: {request.user.get_username()}")
+            except ForbiddenTransition as error:
+                refused.append(error.message)
+            else:
+                done += 1
+        if done:
+            modeladmin.message_user(request, f"{done} order(s) marked {to_status}.", messages.SUCCESS)
+        for message in refused:
+            modeladmin.message_user(request, message, messages.ERROR)
+
+    action.__name__ = f"mark_{to_status}"
+    return admin.action(description=description, permissions=["change"])(action)
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["number", "placed_at", "user", "email", "status", "total", "currency"]
+    list_filter = ["status", "shipping_method", "payment_method"]
+    list_select_related = ["user"]
+    search_fields = ["number", "email", "user__username", "shipping_name", "shipping_postcode"]
+    date_hierarchy = "placed_at"
+    inlines = [OrderLineInline, OrderStatusChangeInline]
+    actions = [
+        _transition_action(OrderStatus.PAID, "Mark paid"),
+        _transition_action(OrderStatus.SHIPPED, "Mark shipped"),
+        _transition_action(OrderStatus.DELIVERED, "Mark delivered"),
+        _transition_action(OrderStatus.CANCELLED, "Cancel (puts the stock back)"),
+        _transition_action(OrderStatus.REFUNDED, "Refund"),
+    ]
+    # Orders are made by checkout and changed by the status actions, never edited by hand.
+    readonly_fields = [
+        "number", "user", "email", "status", "currency", "subtotal", "shipping_cost", "total",
+        "shipping_method", "payment_method", "placed_at", "updated_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["number", "status", "user", "email", "placed_at", "updated_at"]}),
+        ("Amounts", {"fields": ["currency", "subtotal", "shipping_cost", "total"]}),
+        ("Delivery", {"fields": [
+            "shipping_method", "payment_method", "shipping_name", "shipping_line1", "shipping_line2",
+            "shipping_city", "shipping_postcode", "shipping_country",
+        ]}),
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def save_model(self, request, obj: Order, form, change: bool) -> None:
+        # Only the address is editable: never write back a status read before a concurrent transition.
+        if form.changed_data:
+            obj.save(update_fields=[*form.changed_data, "updated_at"])
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ["prefix", "name", "merchant", "scope", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["scope", ("revoked_at", admin.EmptyFieldListFilter), "merchant"]
+    list_select_related = ["merchant"]
+    search_fields = ["prefix", "name", "merchant__name"]
+    actions = ["revoke_keys"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["merchant", "name", "scope"]
+        return ["prefix", "merchant", "name", "scope", "created_at", "last_used_at", "revoked_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        # The key itself is fixed: to change its merchant or scope, create a new key and revoke this one.
+        return ["prefix", "merchant", "scope", "created_at", "last_used_at", "revoked_at"]
+
+    def save_model(self, request, obj: ApiKey, form, change: bool) -> None:
+        if change:
+            if form.changed_data:
+                obj.save(update_fields=form.changed_data)
+            return
+        api_key, raw_key = create_api_key(obj.merchant, obj.scope, obj.name)
+        obj.pk, obj.prefix, obj.hashed_key, obj.created_at = api_key.pk, api_key.prefix, api_key.hashed_key, api_key.created_at
+        self.message_user(
+            request,
+            f"The new API key is {raw_key} — copy it now: it is stored hashed and cannot be shown again.",
+            messages.WARNING,
+        )
+
+    @admin.action(description="Revoke selected keys", permissions=["change"])
+    def revoke_keys(self, request, queryset) -> None:
+        active = list(queryset.filter(revoked_at__isnull=True))
+        for api_key in active:
+            revoke(api_key)
+        self.message_user(request, f"{len(active)} key(s) revoked.", messages.SUCCESS)
+
+
+@admin.register(StockAdjustment)
+class StockAdjustmentAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "product", "delta", "stock_after", "reason", "api_key", "user"]
+    list_select_related = ["product", "api_key__merchant", "user"]
+    search_fields = ["product__title", "product__sku", "reason"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

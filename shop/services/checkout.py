@@ -1,0 +1,232 @@
+"""Placing an order: one transaction from the basket to a pending (or paid) order.
+
+The stock rows are locked in product-id order, checked, and decremented with F() expressions, so
+that concurrent checkouts can neither oversell nor deadlock. When anything fails the transaction
+rolls back as a whole: the basket and the stock are exactly as they were.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from datetime import datetime
+from decimal import Decimal
+from functools import partial
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from shop.exceptions import CheckoutError, EmptyBasket, InsufficientStock, ProductUnavailable
+from shop.models import Basket, BasketLine, Order, OrderLine, OrderStatus, Product
+from shop.payments import get_provider
+from shop.services import locks
+from shop.services.orders import generate_order_number, record_status_change, transition
+
+
+@dataclass(frozen=True)
+class ShippingMethod:
+    code: str
+    name: str
+    price: Decimal
+
+
+SHIPPING_METHODS: dict[str, ShippingMethod] = {
+    method.code: method
+    for method in (
+        ShippingMethod("standard", "Standard delivery (3–5 working days)", Decimal("3.95")),
+        ShippingMethod("express", "Express delivery (next working day)", Decimal("8.95")),
+    )
+}
+DEFAULT_SHIPPING_METHOD = "standard"
+
+
+@dataclass(frozen=True)
+class ShippingAddress:
+    name: str = ""
+    line1: str = ""
+    line2: str = ""
+    city: str = ""
+    postcode: str = ""
+    country: str = ""
+
+    # Field -> (label, max length, required); the lengths are those of the Order columns.
+    RULES = {
+        "name": ("Full name", 200, True),
+        "line1": ("Address", 200, True),
+        "line2": ("Address line 2", 200, False),
+        "city": ("Town or city", 100, True),
+        "postcode": ("Postcode", 20, True),
+        "country": ("Country", 100, True),
+    }
+
+    def cleaned(self) -> "ShippingAddress":
+        """A copy with surrounding spaces stripped; raises CheckoutError naming every bad field."""
+        values, errors = {}, {}
+        for f in fields(self):
+            label, max_length, required = self.RULES[f.name]
+            raw = getattr(self, f.name)
+            value = raw.strip() if isinstance(raw, str) else ""
+            if raw is not None and not isinstance(raw, str):
+                errors[f.name] = f"{label} must be text."
+            elif required and not value:
+                errors[f.name] = f"{label} is required."
+            elif len(value) > max_length:
+                errors[f.name] = f"{label} must be at most {max_length} characters."
+            values[f.name] = value
+        if errors:
+            raise CheckoutError("Please complete your shipping address.", fields=errors)
+        return replace(self, **values)
+
+    @classmethod
+    def from_data(cls, data) -> "ShippingAddress":
+        """From a form or request body (a mapping); missing keys count as empty."""
+        return cls(**{name: data.get(name, "") or "" for name in cls.RULES}).cleaned()
+
+
+def get_shipping_method(code) -> ShippingMethod:
+    if isinstance(code, ShippingMethod):
+        code = code.code
+    try:
+        return SHIPPING_METHODS[code]
+    except (KeyError, TypeError):
+        raise CheckoutError(
+            f"Unknown shipping method {code!r}: choose one of {', '.join(SHIPPING_METHODS)}.",
+            fields={"shipping_method": "Choose a shipping method."},
+        ) from None
+
+
+def _clean_email(email: str | None, user) -> str:
+    email = (email or "").strip() or (getattr(user, "email", "") or "")
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise CheckoutError("Please enter a valid e-mail address.", fields={"email": "Enter a valid e-mail address."}) from None
+    return email
+
+
+def _record_purchase(*, order_id: int, user_id: int | None, visitor_id: str, lines: list, placed_at: datetime) -> None:
+    from ai import tracking
+
+    tracking.record_purchase(order_id=order_id, user_id=user_id, visitor_id=visitor_id, lines=lines, placed_at=placed_at)
+
+
+def _create_order(**values) -> Order:
+    """Create the order under a fresh number, retrying on the rare number collision."""
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                return Order.objects.create(number=generate_order_number(values["placed_at"]), **values)
+        except IntegrityError:
+            continue
+    raise CheckoutError("We could not number your order; please try again.")
+
+
+def place_order(
+    *,
+    basket: Basket,
+    user,
+    email: str,
+    address: ShippingAddress,
+    shipping_method,
+    payment_method: str,
+    placed_at: datetime | None = None,
+    visitor_id: str = "",
+) -> Order:
+    """Turn `basket` into an order and return it.
+
+    Raises EmptyBasket, ProductUnavailable, InsufficientStock or CheckoutError (bad address,
+    e-mail, shipping or payment method, or a declined payment); the basket and stock are then
+    untouched. `visitor_id` ties the ai purchase events to the browser ("" when it opted out).
+    """
+    user = user if user is not None and getattr(user, "is_authenticated", False) else None
+    address = address.cleaned()
+    email = _clean_email(email, user)
+    method = get_shipping_method(shipping_method)
+    provider = get_provider(payment_method)
+    placed_at = placed_at or timezone.now()
+
+    with transaction.atomic():
+        # Locking the basket first makes a double submit of one basket wait, then find it empty.
+        if basket.pk is None or locks.lock_basket(basket.pk) is None:
+            raise EmptyBasket()
+        wanted: dict[int, int] = dict(
+            BasketLine.objects.filter(basket_id=basket.pk).order_by("product_id").values_list("product_id", "quantity")
+        )
+        if not wanted:
+            raise EmptyBasket()
+        products = locks.lock_products(wanted)
+        for product_id, quantity in wanted.items():
+            product = products.get(product_id)
+            if product is None or not product.is_active:
+                title = f"“{product.title}”" if product else "A product in your basket"
+                raise ProductUnavailable(
+                    f"Sorry, {title} is no longer available: please remove it from your basket.", product_id=product_id
+                )
+            if quantity > product.stock:
+                raise InsufficientStock(product, quantity, product.stock)
+        currencies = {products[pid].currency for pid in wanted}
+        if len(currencies) > 1:
+            raise CheckoutError("Products priced in different currencies must be ordered separately.")
+
+        for product_id, quantity in wanted.items():
+            # The row is locked, so this cannot fail; the guard keeps it safe on databases without locks.
+            updated = Product.objects.filter(pk=product_id, stock__gte=quantity).update(
+                stock=F("stock") - quantity, units_sold=F("units_sold") + quantity
+            )
+            if updated != 1:
+                product = Product.objects.get(pk=product_id)
+                raise InsufficientStock(product, quantity, product.stock)
+
+        subtotal = sum((products[pid].price * q for pid, q in wanted.items()), Decimal("0.00"))
+        order = _create_order(
+            user=user,
+            email=email,
+            status=OrderStatus.PENDING,
+            currency=currencies.pop(),
+            subtotal=subtotal,
+            shipping_cost=method.price,
+            total=subtotal + method.price,
+            shipping_method=method.code,
+            payment_method=provider.code,
+            shipping_name=address.name,
+            shipping_line1=address.line1,
+            shipping_line2=address.line2,
+            shipping_city=address.city,
+            shipping_postcode=address.postcode,
+            shipping_country=address.country,
+            placed_at=placed_at,
+        )
+        order_lines = OrderLine.objects.bulk_create(
+            OrderLine(
+                order=order,
+                product_id=pid,
+                merchant_id=products[pid].merchant_id,
+                sku=products[pid].sku,
+                title=products[pid].title,
+                unit_price=products[pid].price,
+                quantity=quantity,
+                line_total=products[pid].price * quantity,
+            )
+            for pid, quantity in wanted.items()
+        )
+        record_status_change(order, "", OrderStatus.PENDING, user=user, note="Order placed", at=placed_at)
+        BasketLine.objects.filter(basket_id=basket.pk).delete()
+
+        result = provider.authorise(order)
+        if not result.success:
+            raise CheckoutError(result.message or "Your payment was declined.", fields={"payment_method": result.message})
+        if result.captured:
+            order = transition(order, OrderStatus.PAID, user=user, actor=provider.name, note=result.reference)
+
+        transaction.on_commit(
+            partial(
+                _record_purchase,
+                order_id=order.pk,
+                user_id=user.pk if user else None,
+                visitor_id=visitor_id,
+                lines=[(line.product_id, line.quantity, line.unit_price) for line in order_lines],
+                placed_at=placed_at,
+            )
+        )
+    return order

@@ -1,0 +1,29 @@
+"""Every row-locking query of the shop, in one place (Saleor's `lock_objects` style).
+
+Callers must be inside `transaction.atomic()`. Rows of one table are always locked in ascending
+primary-key order so that two transactions wanting overlapping rows cannot deadlock. When a
+transaction needs several kinds of rows, it takes them in this order: basket, order, products.
+On SQLite `select_for_update` is a no-op; writes are serialised by the database lock instead.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+from shop.models import Basket, Order, Product
+
+
+def lock_basket(basket_id: int) -> Basket | None:
+    return Basket.objects.select_for_update().filter(pk=basket_id).first()
+
+
+def lock_order(order_id: int) -> Order:
+    return Order.objects.select_for_update().get(pk=order_id)
+
+
+def lock_products(product_ids: Iterable[int]) -> dict[int, Product]:
+    """The products with these ids, locked in id order; missing ids are absent from the result."""
+    ids = sorted(set(product_ids))
+    if not ids:
+        return {}
+    products = Product.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    return {product.pk: product for product in products}
