@@ -1,0 +1,52 @@
+"""Small helpers for the storefront templates."""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django import template
+from django.http import QueryDict
+
+register = template.Library()
+
+CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
+
+
+@register.filter
+def money(amount, currency: str = "GBP") -> str:
+    """`9.5|money:"GBP"` → "£9.50"; unknown currencies are written as a code prefix."""
+    try:
+        value = Decimal(amount).quantize(Decimal("0.01"))
+    except (InvalidOperation, TypeError, ValueError):
+        return ""
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    text = f"{value:,.2f}"
+    return f"{symbol}{text}" if symbol else f"{currency} {text}"
+
+
+@register.filter
+def hue(value) -> int:
+    """A stable hue (0..359) for a product's placeholder tile, spread by golden-angle steps."""
+    try:
+        return (int(value) * 137) % 360
+    except (TypeError, ValueError):
+        return 210
+
+
+@register.filter
+def initials(title: str) -> str:
+    words = [w for w in str(title).split() if w[:1].isalnum()]
+    return "".join(w[0] for w in words[:2]).upper() or "?"
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes) -> str:
+    """The current query string with some parameters replaced (None or "" drops one), e.g. for pagination links."""
+    request = context.get("request")
+    params = request.GET.copy() if request is not None else QueryDict(mutable=True)
+    for key, value in changes.items():
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params[key] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"

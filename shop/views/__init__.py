@@ -1,0 +1,1 @@
+"""Storefront views: thin wrappers that parse input with shop.forms and call shop.services."""

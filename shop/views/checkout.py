@@ -1,0 +1,83 @@
+"""Checkout (address, delivery, payment) and the order confirmation page."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from shop.exceptions import ShopError
+from shop.forms import CheckoutForm
+from shop.models import Order
+from shop.payments import PROVIDERS
+from shop.services import basket as basket_service
+from shop.services.checkout import SHIPPING_METHODS, ShippingAddress, place_order
+from shop.templatetags.shop_tags import money
+
+# Order numbers this browser placed as a guest, so that it (and only it) can see the confirmation.
+SESSION_PLACED_ORDERS = "shop_placed_orders"
+
+
+def _providers():
+    return PROVIDERS.values() if isinstance(PROVIDERS, dict) else PROVIDERS
+
+
+def _checkout_form(request: HttpRequest, currency: str) -> CheckoutForm:
+    shipping_choices = [
+        (code, f"{method.name} — {money(method.price, currency)}") for code, method in SHIPPING_METHODS.items()
+    ]
+    payment_choices = [(provider.code, provider.name) for provider in _providers()]
+    initial = {"email": request.user.email} if request.user.is_authenticated else {}
+    return CheckoutForm(
+        request.POST or None, initial=initial, shipping_choices=shipping_choices, payment_choices=payment_choices
+    )
+
+
+def checkout(request: HttpRequest) -> HttpResponse:
+    basket = basket_service.get_basket(request)
+    lines = basket_service.basket_lines(basket)
+    if not lines:
+        messages.info(request, "Your basket is empty: add something before checking out.")
+        return redirect("shop:basket")
+    currency = lines[0].product.currency
+    form = _checkout_form(request, currency)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            address = ShippingAddress.from_data(data)
+            order = place_order(
+                basket=basket,
+                user=request.user if request.user.is_authenticated else None,
+                email=data["email"],
+                address=address,
+                shipping_method=data["shipping_method"],
+                payment_method=data["payment_method"],
+                visitor_id=request.visitor_id if getattr(request, "ai_tracking", False) else "",
+            )
+        except ShopError as exc:
+            for field, message in exc.fields.items():
+                if field in form.fields:
+                    form.add_error(field, message)
+            form.add_error(None, exc.message)
+        else:
+            placed = request.session.get(SESSION_PLACED_ORDERS, [])
+            request.session[SESSION_PLACED_ORDERS] = [*placed[-19:], order.number]
+            messages.success(request, f"Thank you! Your order {order.number} is placed.")
+            return redirect("shop:order_confirmation", number=order.number)
+    subtotal = sum((line.line_total for line in lines), start=0)
+    context = {
+        "form": form,
+        "lines": lines,
+        "subtotal": subtotal,
+        "currency": currency,
+        "shipping_methods": SHIPPING_METHODS,
+    }
+    return render(request, "shop/checkout.html", context, status=400 if form.is_bound and form.errors else 200)
+
+
+def order_confirmation(request: HttpRequest, number: str) -> HttpResponse:
+    order = get_object_or_404(Order, number=number)
+    own = request.user.is_authenticated and order.user_id == request.user.pk
+    if not own and number not in request.session.get(SESSION_PLACED_ORDERS, []):
+        raise Http404("No such order")
+    lines = list(order.lines.all())
+    return render(request, "shop/confirmation.html", {"order": order, "lines": lines})
