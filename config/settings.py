@@ -168,6 +168,7 @@ SPECTACULAR_SETTINGS = {
 AI_SHOP_ADAPTER = "shop.ai_adapter.ShopAdapter"
 AI_TRAIN_DEVICE = os.environ.get("AI_TRAIN_DEVICE", "auto")
 AI_RETRAIN_CRON = os.environ.get("AI_RETRAIN_CRON", "30 2 * * *")
+AI_HEARTBEAT_TIMEOUT_S = float(os.environ.get("AI_HEARTBEAT_TIMEOUT_S", "120"))
 
 LOGGING = {
     "version": 1,

@@ -7,3 +7,4 @@ with `ai.kinds.register`.
 from .base import ModelKind, TrainedModel, TrainingContext, all_kinds, get_kind, register
 
 __all__ = ["ModelKind", "TrainedModel", "TrainingContext", "all_kinds", "get_kind", "register"]
+from . import popularity  # noqa: E402,F401  (kind popularity)

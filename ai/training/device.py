@@ -1,0 +1,42 @@
+"""Which device a training run uses (AI_TRAIN_DEVICE = auto | cpu | cuda)."""
+from __future__ import annotations
+
+import os
+
+import torch
+
+from ai.conf import ai_settings
+
+CHOICES = ("auto", "cpu", "cuda")
+
+
+class DeviceUnavailable(RuntimeError):
+    """The configured device cannot be used on this worker."""
+
+
+def choose_device(requested: str | None = None) -> tuple[torch.device, str]:
+    """The torch device for training and a short label to record on the run ("cuda:0", "cpu/2 threads").
+
+    `auto` takes CUDA when this worker has it, else the CPU with one thread per core (or
+    AI_TRAIN_CPU_THREADS). Asking for `cuda` on a machine without it is an error, not a silent CPU run.
+    """
+    requested = (requested or ai_settings.TRAIN_DEVICE or "auto").strip().lower()
+    if requested not in CHOICES:
+        raise DeviceUnavailable(f"AI_TRAIN_DEVICE must be one of {', '.join(CHOICES)}, not {requested!r}")
+    if requested in ("auto", "cuda") and torch.cuda.is_available():
+        index = torch.cuda.current_device()
+        return torch.device("cuda", index), f"cuda:{index}"
+    if requested == "cuda":
+        raise DeviceUnavailable(
+            "AI_TRAIN_DEVICE=cuda but this worker has no usable CUDA device (torch.cuda.is_available() is False)"
+        )
+    threads = int(ai_settings.TRAIN_CPU_THREADS or 0) or os.cpu_count() or 1
+    torch.set_num_threads(threads)
+    return torch.device("cpu"), f"cpu/{threads} threads"
+
+
+def describe(device: torch.device) -> str:
+    """A line for the run's log: the GPU's name or the CPU thread count."""
+    if device.type == "cuda":
+        return f"device {device}: {torch.cuda.get_device_name(device)}"
+    return f"device cpu: {torch.get_num_threads()} threads"

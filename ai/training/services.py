@@ -1,0 +1,275 @@
+"""Starting, running, cancelling and sweeping training runs.
+
+`start_run` is what the admin, the API, the CLI and the beat schedule call. `execute_run` is the body
+of the Celery task `ai.tasks.train_model`: idempotent on the run id, so that a redelivered message
+(acks_late + reject_on_worker_lost) never trains twice at once, and a run that already finished is
+never touched again.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import traceback as tb
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import close_old_connections, connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from ai.conf import ai_settings
+from ai.kinds import get_kind
+from ai.kinds.base import RunCancelled
+from ai.models import TrainingRun
+
+from .context import ProgressListener, RunContext
+from .device import choose_device, describe
+
+logger = logging.getLogger("ai.training")
+
+Status = TrainingRun.Status
+# A run is attempted at most this many times (the second after its worker was lost mid-run).
+MAX_ATTEMPTS = 2
+
+
+def start_run(kind: str, options: dict[str, Any] | None = None, *, user=None, via: str = "", enqueue: bool = True) -> TrainingRun:
+    """Validate, create a queued run and schedule its task once the surrounding transaction commits.
+
+    Raises ValueError (unknown kind, unknown or ill-typed option) before anything is stored.
+    `enqueue=False` leaves the run queued for the caller to execute in-process (`ai_train --wait`
+    without a broker, to show live progress).
+    """
+    if options is not None and not isinstance(options, dict):
+        raise ValueError("options must be an object of option names to values")
+    cleaned = get_kind(kind).clean_options(options or {})
+    run = TrainingRun.objects.create(
+        kind=kind,
+        options=cleaned,
+        requested_by=user if getattr(user, "is_authenticated", False) else None,
+        requested_via=via[:64],
+        celery_task_id=str(uuid.uuid4()),
+    )
+    if enqueue:
+        transaction.on_commit(lambda: enqueue_run(run))
+    return run
+
+
+def enqueue_run(run: TrainingRun) -> None:
+    from ai.tasks import train_model
+
+    train_model.apply_async(args=[run.pk], task_id=run.celery_task_id or None)
+
+
+def cancel_run(run: TrainingRun) -> TrainingRun:
+    """Ask a run to stop. A queued run is cancelled at once; a running one stops at its next step."""
+    now = timezone.now()
+    TrainingRun.objects.filter(pk=run.pk, status=Status.QUEUED).update(
+        status=Status.CANCELLED, cancel_requested=True, finished_at=now
+    )
+    TrainingRun.objects.filter(pk=run.pk, status=Status.RUNNING).update(cancel_requested=True)
+    run.refresh_from_db()
+    return run
+
+
+def sweep_stale_runs(now: datetime | None = None) -> int:
+    """Fail runs whose worker stopped beating (killed, lost power…). Returns how many were failed."""
+    now = now or timezone.now()
+    timeout = float(ai_settings.HEARTBEAT_TIMEOUT_S)
+    cutoff = now - timedelta(seconds=timeout)
+    stale = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    started = Q(status=Status.RUNNING) | Q(status=Status.QUEUED, started_at__isnull=False)
+    count = TrainingRun.objects.filter(started & stale).update(
+        status=Status.FAILED,
+        error=f"The worker stopped beating (no heartbeat for over {timeout:g} s): it was probably killed or lost.",
+        finished_at=now,
+    )
+    if count:
+        logger.warning("Failed %d training run(s) whose worker stopped beating", count)
+    return count
+
+
+def retrain_scheduled() -> list[TrainingRun]:
+    """The beat schedule's retraining: one run per kind in AI_RETRAIN_KINDS not already in progress."""
+    from ai.kinds import all_kinds
+
+    registered = all_kinds()
+    runs = []
+    for kind in ai_settings.RETRAIN_KINDS:
+        if kind not in registered:
+            logger.info("Scheduled retraining skips %s: no such kind is registered", kind)
+            continue
+        if TrainingRun.objects.filter(kind=kind, status__in=[Status.QUEUED, Status.RUNNING]).exists():
+            logger.info("Scheduled retraining skips %s: a run is already queued or running", kind)
+            continue
+        runs.append(start_run(kind, {}, via="schedule"))
+    return runs
+
+
+def worker_identity(hostname: str | None = None) -> str:
+    return f"{hostname or socket.gethostname()}:{os.getpid()}"
+
+
+def heartbeat_interval() -> float:
+    return max(0.5, min(10.0, float(ai_settings.HEARTBEAT_TIMEOUT_S) / 4))
+
+
+class _Heartbeat(threading.Thread):
+    """Beats a running run's heartbeat while the worker lives, even through long steps without reports."""
+
+    def __init__(self, run_id: int, worker: str) -> None:
+        super().__init__(name=f"heartbeat-run-{run_id}", daemon=True)
+        self.run_id = run_id
+        self.worker = worker
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.wait(heartbeat_interval()):
+                TrainingRun.objects.filter(pk=self.run_id, status=Status.RUNNING, worker=self.worker).update(
+                    heartbeat_at=timezone.now()
+                )
+        except Exception:  # never let the heartbeat take the worker down
+            logger.exception("Heartbeat of run #%s stopped", self.run_id)
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=5)
+
+
+def _claim(run_id: int, worker: str) -> TrainingRun | None:
+    """Mark the run RUNNING for this worker, or return None when there is nothing to do."""
+    now = timezone.now()
+    with transaction.atomic():
+        run = TrainingRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None:
+            logger.warning("Training run #%s does not exist (deleted?): nothing to do", run_id)
+            return None
+        if run.is_finished:
+            logger.info("Training run #%s already %s: nothing to do", run_id, run.status)
+            return None
+        if run.status == Status.RUNNING:
+            fresh = run.heartbeat_at and now - run.heartbeat_at < timedelta(seconds=float(ai_settings.HEARTBEAT_TIMEOUT_S))
+            if fresh and run.worker != worker:
+                logger.info("Training run #%s is running on %s: leaving it alone", run_id, run.worker)
+                return None
+            if run.attempts >= MAX_ATTEMPTS:
+                run.status = Status.FAILED
+                run.error = f"Gave up after {run.attempts} attempts: the worker was lost each time."
+                run.finished_at = now
+                run.save(update_fields=["status", "error", "finished_at"])
+                return None
+        if run.cancel_requested:
+            run.status = Status.CANCELLED
+            run.finished_at = now
+            run.save(update_fields=["status", "finished_at"])
+            return None
+        run.status = Status.RUNNING
+        run.worker = worker[:200]
+        run.attempts = F("attempts") + 1
+        run.started_at = run.started_at or now
+        run.heartbeat_at = now
+        run.error = ""
+        run.traceback = ""
+        run.progress, run.step, run.epoch, run.loss_curve = 0.0, 0, 0, []
+        run.save(
+            update_fields=[
+                "status", "worker", "attempts", "started_at", "heartbeat_at", "error", "traceback",
+                "progress", "step", "epoch", "loss_curve",
+            ]
+        )
+    run.refresh_from_db()
+    return run
+
+
+def _finish(run: TrainingRun, worker: str, **fields: Any) -> bool:
+    """Write the outcome, unless the run was meanwhile swept or taken over. Returns whether it was written."""
+    fields.setdefault("finished_at", timezone.now())
+    updated = TrainingRun.objects.filter(pk=run.pk, status=Status.RUNNING, worker=worker).update(**fields)
+    for name, value in fields.items():
+        setattr(run, name, value)
+    return bool(updated)
+
+
+def execute_run(
+    run_id: int,
+    *,
+    hostname: str | None = None,
+    listener: ProgressListener | None = None,
+    heartbeat: bool = False,
+) -> TrainingRun | None:
+    """Train the run's kind, register the result as a ModelVersion and maybe promote it.
+
+    Never raises for a training failure: the run ends FAILED with the error and traceback, and the
+    live model is untouched. Returns the run (None when there was nothing to do).
+    """
+    from ai import registry
+
+    worker = worker_identity(hostname)
+    run = _claim(run_id, worker)
+    if run is None:
+        return None
+    beat = _Heartbeat(run.pk, worker) if heartbeat else None
+    ctx: RunContext | None = None
+    try:
+        if beat:
+            beat.start()
+        device, label = choose_device()
+        TrainingRun.objects.filter(pk=run.pk).update(device=label[:32])
+        run.device = label[:32]
+        ctx = RunContext(run, device, listener=listener)
+        ctx.log(f"attempt {run.attempts} on {worker}; {describe(device)}")
+        kind = get_kind(run.kind)
+        ctx.report(progress=0)
+        trained = kind.train(ctx)
+        ctx.log("training done; saving the version")
+        ctx.flush()
+        with transaction.atomic():
+            locked = TrainingRun.objects.select_for_update().get(pk=run.pk)
+            if locked.status != Status.RUNNING or locked.worker != worker:
+                ctx.log(f"the run was {locked.status} meanwhile; the result is discarded")
+                return locked
+            version = registry.register_version(run.kind, trained, run)
+            ctx.log(f"registered {run.kind} v{version.version}")
+            _finish(
+                run,
+                worker,
+                status=Status.SUCCEEDED,
+                progress=100.0,
+                metrics=trained.metrics,
+                data_summary=trained.data_summary,
+                log_tail=ctx.log_tail,
+                heartbeat_at=timezone.now(),
+            )
+        if registry.maybe_auto_promote(version):
+            ctx.log(f"{run.kind} v{version.version} promoted automatically")
+            TrainingRun.objects.filter(pk=run.pk).update(log_tail=ctx.log_tail)
+        logger.info("Training run #%s (%s) succeeded: %s", run.pk, run.kind, trained.metrics)
+    except RunCancelled:
+        if ctx:
+            ctx.log("cancelled")
+        _finish(run, worker, status=Status.CANCELLED, log_tail=ctx.log_tail if ctx else run.log_tail)
+    except Exception as exc:
+        logger.exception("Training run #%s (%s) failed", run.pk, run.kind)
+        message = str(exc) or exc.__class__.__name__
+        if ctx:
+            ctx.log(f"failed: {message}")
+        _finish(
+            run,
+            worker,
+            status=Status.FAILED,
+            error=f"{exc.__class__.__name__}: {message}",
+            traceback=tb.format_exc(),
+            log_tail=ctx.log_tail if ctx else run.log_tail,
+        )
+    finally:
+        if beat:
+            beat.stop()
+    run.refresh_from_db()
+    if listener is not None:
+        listener(run)
+    return run
