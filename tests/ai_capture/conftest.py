@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import pytest
+from django.http import HttpResponse
+from django.test import RequestFactory
+
+from ai.middleware import VisitorMiddleware
+
+
+@pytest.fixture
+def through_middleware():
+    """Run `view(request)` behind VisitorMiddleware, as a page would: returns (request, response)."""
+
+    def run(view, *, cookies=None, headers=None, user=None):
+        from django.contrib.auth.models import AnonymousUser
+
+        request = RequestFactory().get("/p/", headers=headers or {})
+        request.COOKIES.update(cookies or {})
+        request.user = user or AnonymousUser()
+
+        def get_response(req):
+            view(req)
+            return HttpResponse("ok")
+
+        response = VisitorMiddleware(get_response)(request)
+        return request, response
+
+    return run
