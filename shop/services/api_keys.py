@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 
 from shop.models import ApiKey, Merchant
@@ -38,3 +40,18 @@ def find_active_key(raw_key: str) -> ApiKey | None:
 
 def revoke(api_key: ApiKey) -> None:
     ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+# last_used_at is written at most once a minute per key, so a busy key costs no write per request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def touch(api_key: ApiKey) -> None:
+    """Record that the key was used (cheaply: one conditional UPDATE at most once a minute)."""
+    now = timezone.now()
+    if api_key.last_used_at is not None and now - api_key.last_used_at < LAST_USED_RESOLUTION:
+        return
+    ApiKey.objects.filter(pk=api_key.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+    ).update(last_used_at=now)
+    api_key.last_used_at = now
