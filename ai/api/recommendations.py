@@ -1,0 +1,154 @@
+"""`GET /api/v1/recommendations/`: recommendation lists for headless shops.
+
+The same call as the template tag (`ai.recs.service.recommend`). A headless shop shows the items and
+reports impressions and clicks back through `POST /api/v1/events/` with the list's `placement`,
+`model_version_id` and `list_id`, so that the figures per placement and version include them.
+"""
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..conf import ai_settings
+from ..recs.blend import PLACEMENTS
+from ..recs.service import MAX_LIMIT, RecommendationError, recommend
+
+
+class CanReadRecommendations(BasePermission):
+    """Staff sessions, or any merchant API key (the `read` scope is enough; duck-typed `request.auth.scope`)."""
+
+    message = "Reading recommendations needs a staff session or an API key (the 'read' scope is enough)."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if user is not None and user.is_authenticated and user.is_staff:
+            return True
+        return getattr(request.auth, "scope", None) in ("read", "write", "ai")
+
+
+class RecommendationQuerySerializer(serializers.Serializer):
+    placement = serializers.ChoiceField(choices=sorted(PLACEMENTS), help_text="Where the list is shown.")
+    user = serializers.IntegerField(required=False, min_value=1, help_text="The signed-in customer's id.")
+    visitor = serializers.CharField(
+        required=False, max_length=64, help_text="The anonymous shopper's id (as sent with their events)."
+    )
+    product = serializers.IntegerField(
+        required=False, min_value=1, help_text="The product being viewed (needed by the product_* placements)."
+    )
+    basket = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000,
+        help_text="Comma-separated product ids in the shopper's basket (or of the order just placed).",
+    )
+    limit = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_LIMIT, help_text=f"1 to {MAX_LIMIT}; default AI_DEFAULT_LIMIT."
+    )
+
+    def validate_basket(self, value: str) -> list[int]:
+        ids = []
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            if not part.isdigit() or int(part) < 1:
+                raise serializers.ValidationError(f"{part!r} is not a product id.")
+            ids.append(int(part))
+        if len(ids) > 200:
+            raise serializers.ValidationError("At most 200 basket products.")
+        return ids
+
+    def validate(self, attrs):
+        placement = PLACEMENTS[attrs["placement"]]
+        if placement.needs_product and "product" not in attrs:
+            raise ValidationError({"product": [f"The {placement.code} placement needs a product."]})
+        return attrs
+
+
+class RecommendedProductSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    category_id = serializers.IntegerField(allow_null=True)
+    category_name = serializers.CharField()
+    price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    url = serializers.CharField()
+    image_url = serializers.CharField()
+
+
+class RecommendationListSerializer(serializers.Serializer):
+    placement = serializers.CharField()
+    title = serializers.CharField()
+    list_id = serializers.CharField(help_text="Send it back with the impression and click events.")
+    model_version_id = serializers.IntegerField(
+        allow_null=True, help_text="The version of the main model (null: popularity without a trained model)."
+    )
+    items = RecommendedProductSerializer(many=True)
+
+
+class RecommendationsView(APIView):
+    permission_classes = [CanReadRecommendations]
+
+    @extend_schema(
+        operation_id="recommendations_list",
+        summary="Recommendations for a placement",
+        description=(
+            "Blends the placement's models (personal history, co-purchases, content similarity), applies the "
+            "business rules (only active in-stock products, not the viewed product, nothing in the basket, "
+            "bought products only in repeat-purchase categories, at most AI_MAX_PER_CATEGORY per category) "
+            "and answers popular products when there is nothing personal to go on."
+        ),
+        parameters=[
+            OpenApiParameter("placement", OpenApiTypes.STR, required=True, enum=sorted(PLACEMENTS)),
+            OpenApiParameter("user", OpenApiTypes.INT, description="Customer id."),
+            OpenApiParameter("visitor", OpenApiTypes.STR, description="Anonymous visitor id."),
+            OpenApiParameter("product", OpenApiTypes.INT, description="Viewed product (product_* placements)."),
+            OpenApiParameter("basket", OpenApiTypes.STR, description="Comma-separated product ids."),
+            OpenApiParameter("limit", OpenApiTypes.INT, description=f"1 to {MAX_LIMIT}."),
+        ],
+        responses={
+            200: RecommendationListSerializer,
+            400: OpenApiResponse(description="Bad query parameters (the error body names the fields)."),
+            401: OpenApiResponse(description="No credentials."),
+            403: OpenApiResponse(description="Not a staff session or a merchant API key."),
+            404: OpenApiResponse(description="Unknown product."),
+        },
+        examples=[
+            OpenApiExample(
+                "Customers also bought",
+                value={
+                    "placement": "product_also_bought",
+                    "title": "Customers also bought",
+                    "list_id": "3f0c2b0c9b8d4c8e9a4f1d2e3c4b5a69",
+                    "model_version_id": 12,
+                    "items": [
+                        {
+                            "id": 42, "title": "Jumbo bag red retrospot", "category_id": 3,
+                            "category_name": "Bags", "price": "2.08", "url": "/products/42/jumbo-bag-red-retrospot/",
+                            "image_url": "",
+                        }
+                    ],
+                },
+                response_only=True,
+            )
+        ],
+        tags=["recommendations"],
+    )
+    def get(self, request):
+        query = RecommendationQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        product_id = params.get("product")
+        if product_id is not None and not ai_settings.adapter().get_products([product_id]):
+            raise NotFound(f"No product with id {product_id}.")
+        try:
+            recs = recommend(
+                placement=params["placement"],
+                user_id=params.get("user"),
+                visitor_id=params.get("visitor") or None,
+                product_id=product_id,
+                basket_product_ids=params.get("basket", []),
+                limit=params.get("limit"),
+            )
+        except RecommendationError as exc:
+            raise ValidationError({"non_field_errors": [str(exc)]}) from None
+        return Response(RecommendationListSerializer(recs).data)

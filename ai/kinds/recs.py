@@ -1,0 +1,209 @@
+"""Training kinds for the recommendation algorithms: `cooccurrence`, `sasrec` and `content`.
+
+Each kind reads the stored behaviour (`ai.recs.data.build_interactions`), holds out every shopper's
+last interaction (leave-one-out by time, `ai.recs.evaluation`), fits the algorithm on the rest, and
+measures NDCG@10 / HR@10 on the held-out items: the stored metrics describe exactly the weights that
+are served. The version stores the algorithm's tensors and, in its config, the product id of every
+item index. Shoppers' histories are not stored: serving reads them from the events.
+"""
+from __future__ import annotations
+
+import inspect
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from ai.recs.base import Interactions, Recommender
+
+from .base import ModelKind, TrainedModel, TrainingContext, register
+
+EVAL_K = 10
+
+
+@dataclass
+class ServedRecommender:
+    """What `load()` returns: the algorithm plus the map between its item indices and product ids."""
+
+    kind: str
+    algorithm: Recommender
+    item_keys: np.ndarray  # int64: product id of item index i
+    config: dict[str, Any] = field(default_factory=dict)
+    _index: dict[int, int] | None = field(default=None, repr=False)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_keys)
+
+    def index_of(self, product_ids) -> np.ndarray:
+        """Item indices of those of these products that the model knows, in the given order."""
+        if self._index is None:
+            self._index = {int(key): i for i, key in enumerate(self.item_keys)}
+        index = self._index
+        return np.array([index[int(p)] for p in product_ids if int(p) in index], dtype=np.int64)
+
+    def score_history(self, product_ids) -> np.ndarray | None:
+        """Scores of every item for a shopper whose history (oldest first) is these products."""
+        history = self.index_of(product_ids)
+        if len(history) == 0:
+            return None
+        return np.asarray(self.algorithm.score([history])[0], dtype=np.float32)
+
+    def score_similar(self, product_id: int, k: int) -> np.ndarray | None:
+        """Scores of every item as neighbours of one product (zeros outside the top k)."""
+        index = self.index_of([product_id])
+        if len(index) == 0:
+            return None
+        try:
+            neighbours, values = self.algorithm.similar(int(index[0]), k)
+        except TypeError:
+            return None
+        out = np.zeros(self.n_items, dtype=np.float32)
+        values = np.asarray(values, dtype=np.float32)
+        keep = np.isfinite(values) & (values > 0)
+        out[np.asarray(neighbours)[keep]] = values[keep]
+        return out if keep.any() else None
+
+
+def _construct(cls: type[Recommender], options: dict[str, Any], **extra: Any) -> Recommender:
+    """The algorithm built from those options that are parameters of its constructor."""
+    accepted = inspect.signature(cls.__init__).parameters
+    kwargs = {k: v for k, v in {**options, **extra}.items() if k in accepted}
+    return cls(**kwargs)
+
+
+class RecsKind(ModelKind):
+    """Shared train/load for the recommendation algorithms; subclasses name the algorithm."""
+
+    algorithm_path: ClassVar[str]
+    # Options consumed by the kind itself; every other option goes to the algorithm's constructor.
+    kind_options: ClassVar[dict[str, Any]] = {"since_days": 0}
+    # Every product as an item (not only those with events), with its text: for the content model.
+    all_products: ClassVar[bool] = False
+    with_texts: ClassVar[bool] = False
+
+    def algorithm_class(self) -> type[Recommender]:
+        module_name, _, class_name = self.algorithm_path.rpartition(".")
+        module = __import__(module_name, fromlist=[class_name])
+        return getattr(module, class_name)
+
+    def read_data(self, ctx: TrainingContext) -> Interactions:
+        from ai.recs.data import build_interactions
+
+        since = None
+        if ctx.options.get("since_days"):
+            since = datetime.now(timezone.utc) - timedelta(days=int(ctx.options["since_days"]))
+        return build_interactions(since=since, all_products=self.all_products, with_texts=self.with_texts)
+
+    def algorithm_options(self, ctx: TrainingContext) -> dict[str, Any]:
+        return {k: v for k, v in ctx.options.items() if k not in self.kind_options}
+
+    def train(self, ctx: TrainingContext) -> TrainedModel:
+        from ai.recs.data import summarize
+        from ai.recs.evaluation import evaluate_scores, leave_one_out
+
+        ctx.report(progress=1.0, step=0)
+        data = self.read_data(ctx)
+        summary = summarize(data)
+        ctx.log(f"{self.name}: {summary['interactions']} interactions, {summary['users']} shoppers, "
+                f"{summary['items']} products")
+        split = leave_one_out(data)  # raises NotEnoughData with a readable message
+        cls = self.algorithm_class()
+        options = self.algorithm_options(ctx)
+        progress = self._progress(ctx, start=5.0, span=85.0)
+        started = time.perf_counter()
+        if getattr(cls, "uses_validation", False):
+            # Tune on the data without validation and test targets (early stopping on validation),
+            # then fit with the tuned parameters on everything but the test targets.
+            tuner = _construct(cls, options, device=ctx.device)
+            tuner.fit(split.train, valid_targets=split.valid_targets, progress=self._progress(ctx, 5.0, 45.0))
+            options = {**options, **tuner.tuned_params()}
+            progress = self._progress(ctx, start=50.0, span=40.0)
+        model = _construct(cls, options, device=ctx.device)
+        model.fit(split.fit_data, progress=progress)
+        fit_s = time.perf_counter() - started
+        ctx.report(progress=92.0)
+        measured = evaluate_scores(model, split.fit_data.histories(), split.test_targets, data.n_items, k=EVAL_K)
+        metrics = {
+            f"ndcg@{EVAL_K}": round(float(measured.ndcg), 5),
+            f"hr@{EVAL_K}": round(float(measured.hr), 5),
+            f"coverage@{EVAL_K}": round(float(measured.coverage), 5),
+            "eval_users": int(measured.users),
+            "fit_s": round(fit_s, 2),
+        }
+        ctx.report(progress=99.0, metrics=metrics)
+        ctx.log(f"{self.name}: ndcg@10={metrics['ndcg@10']} hr@10={metrics['hr@10']} on {measured.users} shoppers")
+        tensors, config = model.to_state()
+        config = {
+            "algorithm": config,
+            "item_keys": [int(k) for k in data.item_keys],
+            "options": {k: v for k, v in options.items() if isinstance(v, (int, float, str, bool, type(None)))},
+        }
+        return TrainedModel(tensors=tensors, config=config, metrics=metrics, data_summary=summary)
+
+    def load(self, tensors: dict[str, torch.Tensor], config: dict[str, Any]) -> ServedRecommender:
+        cls = self.algorithm_class()
+        params = inspect.signature(cls.from_state).parameters
+        extra = {"device": "cpu"} if "device" in params else {}
+        algorithm = cls.from_state(tensors, config["algorithm"], **extra)
+        keys = np.asarray(config["item_keys"], dtype=np.int64)
+        return ServedRecommender(kind=self.name, algorithm=algorithm, item_keys=keys, config=config)
+
+    @staticmethod
+    def _progress(ctx: TrainingContext, start: float, span: float):
+        """The algorithm's progress(fraction, **point) as the run's progress, epoch, loss and metrics."""
+
+        def report(fraction: float, **point: Any) -> None:
+            metrics = {k: float(v) for k, v in point.items() if k.startswith("val_")}
+            ctx.report(
+                progress=start + span * max(0.0, min(1.0, float(fraction))),
+                epoch=int(point["epoch"]) if "epoch" in point else None,
+                step=int(point["step"]) if "step" in point else None,
+                loss=float(point["loss"]) if point.get("loss") is not None else None,
+                metrics=metrics or None,
+            )
+
+        return report
+
+
+@register
+class CoOccurrenceKind(RecsKind):
+    name = "cooccurrence"
+    label = "Co-occurrence (customers also bought)"
+    algorithm_path = "ai.recs.algorithms.cooccurrence.CoOccurrence"
+    default_options = {"since_days": 0}
+
+
+@register
+class SASRecKind(RecsKind):
+    name = "sasrec"
+    label = "Sequential transformer (SASRec)"
+    algorithm_path = "ai.recs.algorithms.sasrec.SASRec"
+    # Small enough for `make demo` on 2 CPU cores: the time budget caps the tuning fit.
+    default_options = {
+        "since_days": 0,
+        "epochs": 40,
+        "patience": 5,
+        "max_len": 50,
+        "hidden": 64,
+        "layers": 2,
+        "heads": 1,
+        "dropout": 0.5,
+        "lr": 0.001,
+        "batch_size": 128,
+        "max_seconds": 90.0,
+        "seed": 0,
+    }
+
+
+@register
+class ContentKind(RecsKind):
+    name = "content"
+    label = "Content similarity (product text)"
+    algorithm_path = "ai.recs.algorithms.content.ContentSimilarity"
+    default_options = {"since_days": 0}
+    all_products = True
+    with_texts = True

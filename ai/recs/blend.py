@@ -1,0 +1,90 @@
+"""How each placement mixes the model kinds, and the arithmetic of mixing them.
+
+Every model scores items in its own index space (the products it was trained on). Serving maps each
+score vector onto one common space, the ids of the products that may be shown right now (see
+`rules.Catalogue`), normalises it to 0..1 and adds it with the placement's weight. Popularity is added
+with a small weight to every blend: it breaks ties and fills a list when the models have nothing to say
+(a new visitor, a product nobody bought).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Weight of each model kind per placement. The kind with the largest weight that had something to say
+# is the list's "main" model: its version is the one recorded with impressions and clicks.
+WEIGHTS: dict[str, dict[str, float]] = {
+    "home": {"sasrec": 0.6, "cooccurrence": 0.4},
+    "product_also_bought": {"cooccurrence": 1.0},
+    "product_similar": {"content": 1.0},
+    "basket": {"cooccurrence": 0.7, "sasrec": 0.3},
+    "confirmation": {"cooccurrence": 0.5, "sasrec": 0.5},
+}
+
+# Weight of the popularity fill in every blend; small, so that it only orders what the models leave equal.
+POPULARITY_FILL = 0.02
+
+
+@dataclass(frozen=True)
+class Placement:
+    code: str
+    title: str
+    # Title shown instead when the list comes from popularity alone (a new visitor on the home page).
+    fallback_title: str = ""
+    needs_product: bool = False
+
+
+PLACEMENTS: dict[str, Placement] = {
+    "home": Placement("home", "Recommended for you", fallback_title="Popular right now"),
+    "product_also_bought": Placement("product_also_bought", "Customers also bought", needs_product=True),
+    "product_similar": Placement("product_similar", "Similar products", needs_product=True),
+    "basket": Placement("basket", "Complete your basket"),
+    "confirmation": Placement("confirmation", "You may also like"),
+}
+
+
+def normalise(scores: np.ndarray) -> np.ndarray:
+    """Min-max to 0..1 (float32). Non-finite scores count as the minimum; a flat vector becomes zeros."""
+    scores = np.asarray(scores, dtype=np.float32)
+    finite = np.isfinite(scores)
+    if not finite.any():
+        return np.zeros_like(scores)
+    if not finite.all():
+        scores = np.where(finite, scores, scores[finite].min())
+    low = float(scores.min())
+    span = float(scores.max()) - low
+    if span <= 0:
+        return np.zeros_like(scores)
+    return (scores - low) / span
+
+
+def map_positions(catalogue_ids: np.ndarray, item_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For a model's item keys: their positions in the sorted catalogue and which of them are in it."""
+    if len(catalogue_ids) == 0 or len(item_keys) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(len(item_keys), dtype=bool)
+    pos = np.searchsorted(catalogue_ids, item_keys)
+    clipped = np.minimum(pos, len(catalogue_ids) - 1)
+    present = catalogue_ids[clipped] == item_keys
+    return clipped[present], present
+
+
+def to_catalogue(scores: np.ndarray, positions: np.ndarray, present: np.ndarray, size: int) -> np.ndarray:
+    """A model-space score vector as a catalogue-space vector (0 for products the model does not know)."""
+    out = np.zeros(size, dtype=np.float32)
+    out[positions] = scores[present]
+    return out
+
+
+def top_k(scores: np.ndarray, k: int, allowed: np.ndarray) -> np.ndarray:
+    """Indices of the k best allowed scores, best first (argpartition: O(n), no Python loop)."""
+    candidates = np.flatnonzero(allowed)
+    if len(candidates) == 0 or k <= 0:
+        return candidates[:0]
+    values = scores[candidates]
+    if len(candidates) > k:
+        part = np.argpartition(-values, k - 1)[:k]
+        candidates, values = candidates[part], values[part]
+    # Stable on ties: equal scores keep catalogue order, so lists are deterministic.
+    order = np.lexsort((candidates, -values))
+    return candidates[order]

@@ -1,0 +1,91 @@
+"""`{% load ai_recs %}{% recommendations "placement" [product=... items=... limit=...] %}`
+
+The plug-in's public way for a shop's templates to show recommendations. It reads the shopper from
+the request (user, visitor id, basket), the viewed product from `product=` or the template's `product`
+variable, and the order just placed from `items=` or the template's `order` variable. It renders
+templates/ai/recommendations.html (override it in the shop's templates to restyle), or nothing when the
+list is empty. Impressions and clicks are sent by static/js/ai-beacon.js from the data attributes.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django import template
+from django.conf import settings
+
+from ai.conf import ai_settings
+from ai.recs.service import RecommendationError, recommend
+
+logger = logging.getLogger(__name__)
+register = template.Library()
+
+
+def _product_id(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, int):
+        return value
+    pk = getattr(value, "pk", None)
+    if pk is None:
+        pk = getattr(value, "id", None)
+    if pk is None:
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return None
+    return int(pk)
+
+
+def _order_product_ids(order: Any) -> list[int]:
+    """Product ids of an order-like object with a `lines` manager (one query, or none if prefetched)."""
+    lines = getattr(order, "lines", None)
+    if lines is None:
+        return []
+    rows = lines.all() if hasattr(lines, "all") else lines
+    return [int(line.product_id) for line in rows if getattr(line, "product_id", None)]
+
+
+@register.inclusion_tag("ai/recommendations.html", takes_context=True)
+def recommendations(context, placement: str, product=None, items=None, limit=None) -> dict[str, Any]:
+    request = context.get("request")
+    empty: dict[str, Any] = {"recs": None}
+    if request is None:
+        return empty
+    user = getattr(request, "user", None)
+    user_id = user.pk if user is not None and user.is_authenticated else None
+    visitor_id = getattr(request, "visitor_id", None)
+    if product is None and placement.startswith("product_"):
+        product = context.get("product")
+    product_id = _product_id(product)
+    adapter = ai_settings.adapter()
+    if items is not None:
+        context_items = [p for p in (_product_id(i) for i in items) if p is not None]
+    elif placement == "confirmation" and context.get("order") is not None:
+        context_items = _order_product_ids(context["order"])
+    else:
+        context_items = []
+    basket = sorted(adapter.basket_product_ids(request)) if placement != "confirmation" else []
+    try:
+        recs = recommend(
+            placement=placement,
+            user_id=user_id,
+            visitor_id=visitor_id,
+            product_id=product_id,
+            basket_product_ids=basket + [p for p in context_items if p not in basket],
+            limit=int(limit) if limit is not None else None,
+        )
+    except RecommendationError:
+        if settings.DEBUG:
+            raise
+        logger.warning("bad {%% recommendations %%} call: placement=%r product=%r", placement, product)
+        return empty
+    # The beacon script once per page, however many blocks the page has.
+    include_beacon = bool(recs.items) and not getattr(request, "_ai_beacon_included", False)
+    if include_beacon:
+        request._ai_beacon_included = True
+    return {
+        "recs": recs if recs.items else None,
+        "include_beacon": include_beacon,
+        "currency_symbol": getattr(settings, "AI_CURRENCY_SYMBOL", "£"),
+    }
