@@ -8,3 +8,4 @@ from .base import ModelKind, TrainedModel, TrainingContext, all_kinds, get_kind,
 
 __all__ = ["ModelKind", "TrainedModel", "TrainingContext", "all_kinds", "get_kind", "register"]
 from . import popularity  # noqa: E402,F401  (kind popularity)
+from . import recs  # noqa: E402,F401  (kinds cooccurrence, sasrec, content)
