@@ -72,10 +72,14 @@ def parse_rate(rate: str) -> tuple[int, int]:
         raise ValueError(f"Invalid rate {rate!r}: use COUNT/s, COUNT/m, COUNT/h or COUNT/d") from exc
 
 
+def _now() -> float:
+    return time.time()
+
+
 def over_rate_limit(ident: str, rate: str | None = None) -> bool:
     """Count one hit for `ident` in the current fixed window; True once it exceeds the rate."""
     limit, period = parse_rate(rate or ai_settings.BEACON_RATE_LIMIT)
-    key = f"ai:beacon:{ident}:{int(time.time() // period)}"
+    key = f"ai:beacon:{ident}:{int(_now() // period)}"
     if cache.add(key, 1, timeout=period + 1):
         return False
     try:

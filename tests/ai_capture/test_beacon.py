@@ -1,0 +1,203 @@
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+
+from ai.models import Event, ModelVersion
+
+pytestmark = pytest.mark.django_db
+
+SAME_ORIGIN = {"HTTP_ORIGIN": "http://testserver"}
+
+
+@pytest.fixture
+def url():
+    return reverse("ai:beacon")
+
+
+@pytest.fixture
+def visitor(client):
+    vid = uuid.uuid4().hex
+    client.cookies["aisle_vid"] = vid
+    return vid
+
+
+@pytest.fixture
+def version(db):
+    return ModelVersion.objects.create(kind="cooccurrence", version=1, artifact_dir="ai-models/cooccurrence/1")
+
+
+def impression(**overrides):
+    return {"type": "rec_impression", "placement": "product_detail", "model_version": None, "list_id": "L1",
+            "product_ids": [4, 5, 6]} | overrides
+
+
+def click(**overrides):
+    return {"type": "rec_click", "placement": "product_detail", "model_version": None, "list_id": "L1",
+            "product_id": 5, "position": 1} | overrides
+
+
+def send(client, url, payload, content_type="text/plain;charset=UTF-8", **headers):
+    body = payload if isinstance(payload, (str, bytes)) else json.dumps(payload)
+    return client.post(url, body, content_type=content_type, **(headers or SAME_ORIGIN))
+
+
+def test_beacon_stores_impressions_and_clicks(client, url, visitor, version):
+    response = send(client, url, {"events": [impression(model_version=version.pk), click(model_version=str(version.pk))]})
+
+    assert response.status_code == 204
+    shown, clicked = Event.objects.order_by("pk")
+    assert (shown.event_type, shown.placement, shown.model_version_id, shown.visitor_id) == (
+        "rec_impression", "product_detail", version.pk, visitor,
+    )
+    assert shown.extra == {"list_id": "L1", "product_ids": [4, 5, 6]}
+    assert (clicked.event_type, clicked.product_id, clicked.extra) == ("rec_click", 5, {"list_id": "L1", "position": 1})
+
+
+def test_beacon_accepts_application_json_and_records_the_signed_in_user(client, url, visitor):
+    from tests.factories import UserFactory
+
+    user = UserFactory()
+    client.force_login(user)
+    response = send(client, url, {"events": [click()]}, content_type="application/json")
+    assert response.status_code == 204
+    assert Event.objects.get().user_id == user.pk
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"HTTP_SEC_FETCH_SITE": "same-origin"},
+        {"HTTP_REFERER": "http://testserver/products/mug/"},
+        {"HTTP_ORIGIN": "http://testserver", "HTTP_SEC_FETCH_SITE": "same-origin"},
+    ],
+    ids=["sec-fetch-site", "referer", "both"],
+)
+def test_same_origin_is_recognised_from_any_browser_header(client, url, visitor, headers):
+    assert send(client, url, {"events": [click()]}, **headers).status_code == 204
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"HTTP_ORIGIN": "https://evil.example"},
+        {"HTTP_ORIGIN": "null"},
+        {"HTTP_SEC_FETCH_SITE": "cross-site", "HTTP_ORIGIN": "http://testserver"},
+        {"HTTP_SEC_FETCH_SITE": "same-site"},
+        {"HTTP_REFERER": "https://evil.example/page"},
+        {"HTTP_USER_AGENT": "curl/8"},  # no origin information at all
+    ],
+    ids=["other-origin", "null-origin", "cross-site", "same-site", "other-referer", "none"],
+)
+def test_cross_origin_beacons_are_refused(client, url, visitor, headers):
+    response = send(client, url, {"events": [click()]}, **headers)
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "cross_origin"
+    assert Event.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        ("{not json", "not valid JSON"),
+        ([1, 2], '{"events": [...]}'),
+        ({"events": []}, "No events"),
+        ({"events": [click(type="purchase")]}, "Invalid events"),
+        ({"events": [click(type="totally_new")]}, "Invalid events"),
+    ],
+    ids=["bad-json", "not-an-object", "empty", "server-side-type", "unknown-type"],
+)
+def test_malformed_beacons_get_400_with_a_message(client, url, visitor, payload, message):
+    response = send(client, url, payload)
+    assert response.status_code == 400
+    assert message in response.json()["error"]["message"]
+    assert Event.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "bad_event, field",
+    [
+        (click(product_id=None), "product_id"),
+        (click(product_id=-1), "product_id"),
+        (click(product_id=2**70), "product_id"),
+        (click(position=-2), "position"),
+        (click(placement=""), "placement"),
+        (click(placement="<script>"), "placement"),
+        (click(model_version="abc"), "model_version"),
+        (click(list_id="x" * 65), "list_id"),
+        (impression(product_ids=[]), "product_ids"),
+        (impression(product_ids=[1, "two"]), "product_ids"),
+        (impression(product_ids=list(range(1, 102))), "product_ids"),
+        ("not an object", "event"),
+    ],
+)
+def test_one_invalid_event_rejects_the_whole_beacon_naming_it(client, url, visitor, bad_event, field):
+    response = send(client, url, {"events": [click(), bad_event]})
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]["1"]
+    assert "0" not in response.json()["error"]["fields"]
+    assert Event.objects.count() == 0
+
+
+def test_unknown_model_version_is_rejected(client, url, visitor):
+    response = send(client, url, {"events": [click(model_version=424242)]})
+    assert response.status_code == 400
+    assert "424242" in response.json()["error"]["message"]
+
+
+@override_settings(AI_BEACON_MAX_BYTES=300)
+def test_too_big_beacon_gets_413(client, url, visitor):
+    response = send(client, url, {"events": [impression(product_ids=list(range(1, 80)))]})
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
+    assert Event.objects.count() == 0
+
+
+@override_settings(AI_BEACON_MAX_EVENTS=3)
+def test_too_many_events_in_one_beacon_is_refused(client, url, visitor):
+    response = send(client, url, {"events": [click()] * 4})
+    assert response.status_code == 400
+    assert "at most 3" in response.json()["error"]["message"]
+
+
+@override_settings(AI_BEACON_RATE_LIMIT="3/m")
+def test_beacons_are_rate_limited_per_visitor(client, url, visitor, monkeypatch):
+    monkeypatch.setattr("ai.beacon._now", lambda: 1_800_000_000.0)  # one fixed window, whatever the clock
+    statuses = [send(client, url, {"events": [click()]}).status_code for _ in range(5)]
+    assert statuses == [204, 204, 204, 429, 429]
+    assert Event.objects.count() == 3
+    # Another visitor has their own allowance.
+    client.cookies["aisle_vid"] = uuid.uuid4().hex
+    assert send(client, url, {"events": [click()]}).status_code == 204
+
+
+@pytest.mark.parametrize(
+    "cookies, headers",
+    [({"aisle_optout": "1"}, {}), ({}, {"HTTP_DNT": "1"}), ({}, {"HTTP_SEC_GPC": "1"})],
+    ids=["cookie", "dnt", "gpc"],
+)
+def test_opted_out_visitors_beacons_are_accepted_but_not_stored(client, url, visitor, cookies, headers):
+    for name, value in cookies.items():
+        client.cookies[name] = value
+    response = send(client, url, {"events": [click()]}, **(SAME_ORIGIN | headers))
+    assert response.status_code == 204
+    assert Event.objects.count() == 0
+
+
+def test_beacon_needs_post_and_a_json_content_type(client, url, visitor):
+    assert client.get(url, **SAME_ORIGIN).status_code == 405
+    response = send(client, url, {"events": [click()]}, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415
+    assert Event.objects.count() == 0
+
+
+def test_beacon_needs_no_csrf_token(url, visitor):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.cookies["aisle_vid"] = visitor
+    assert send(strict, url, {"events": [click()]}).status_code == 204
