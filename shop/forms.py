@@ -48,7 +48,9 @@ class QuantityField(forms.IntegerField):
         kwargs.setdefault("error_messages", {})
         kwargs["error_messages"].setdefault("invalid", "Enter the quantity as a whole number.")
         kwargs["error_messages"].setdefault("required", "Enter a quantity.")
-        kwargs["error_messages"].setdefault("min_value", f"The quantity must be at least {min_value}.")
+        kwargs["error_messages"].setdefault(
+            "min_value", "The quantity cannot be negative." if min_value == 0 else f"The quantity must be at least {min_value}."
+        )
         kwargs["error_messages"].setdefault("max_value", f"You can order at most {MAX_QUANTITY} of one product.")
         super().__init__(min_value=min_value, max_value=MAX_QUANTITY, **kwargs)
 

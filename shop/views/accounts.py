@@ -41,7 +41,8 @@ def sign_up(request: HttpRequest) -> HttpResponse:
         sign_in(request, user)
         messages.success(request, f"Welcome, {user.get_username()}! Your account is ready.")
         return redirect(safe_next(request, reverse_lazy("shop:account")))
-    return render(request, "registration/signup.html", {"form": form})
+    next_url = safe_next(request, "")
+    return render(request, "registration/signup.html", {"form": form, "next": next_url})
 
 
 @login_required
