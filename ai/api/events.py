@@ -86,7 +86,10 @@ class EventInSerializer(serializers.Serializer):
 
 
 class EventBatchSerializer(serializers.Serializer):
-    events = EventInSerializer(many=True, allow_empty=False, max_length=1000)
+    events = serializers.ListField(
+        child=EventInSerializer(), allow_empty=False, max_length=1000,
+        help_text="1 to AI_BATCH_MAX_EVENTS (default 1000) events.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -97,14 +100,14 @@ class EventBatchResultSerializer(serializers.Serializer):
     stored = serializers.IntegerField(help_text="How many events were stored (all of them).")
 
 
-class _ErrorDetailSerializer(serializers.Serializer):
+class EventsErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
     fields = serializers.DictField(required=False, help_text='For a batch: {"events": {"<row index>": {field: [errors]}}}.')
 
 
 class EventsErrorSerializer(serializers.Serializer):
-    error = _ErrorDetailSerializer()
+    error = EventsErrorDetailSerializer()
 
 
 def reference_errors(rows: list[dict[str, Any]]) -> dict[str, dict[str, list[str]]]:
@@ -130,7 +133,18 @@ def _bad_rows(errors: Any) -> dict[str, Any]:
     """The per-row errors of a batch, keyed by row index, leaving out the good rows."""
     if isinstance(errors, list):
         return {str(index): row for index, row in enumerate(errors) if row}
+    if isinstance(errors, dict):
+        return {str(index): row for index, row in errors.items()}
     return errors
+
+
+def _rows_invalid(bad: dict[str, Any], total: int) -> ValidationError:
+    return ValidationError(
+        {
+            "non_field_errors": [f"{len(bad)} of {total} events are invalid; nothing was stored."],
+            "events": dict(sorted(bad.items(), key=lambda item: int(item[0]))),
+        }
+    )
 
 
 class EventBatchView(APIView):
@@ -169,15 +183,22 @@ class EventBatchView(APIView):
         ],
     )
     def post(self, request):
+        events = request.data.get("events") if isinstance(request.data, dict) else None
+        max_events = ai_settings.BATCH_MAX_EVENTS
+        if isinstance(events, list) and len(events) > max_events:
+            # Refuse before validating thousands of rows one by one.
+            raise ValidationError({"events": [f"At most {max_events} events per batch; got {len(events)}."]})
         serializer = EventBatchSerializer(data=request.data)
         if not serializer.is_valid():
             errors = dict(serializer.errors)
-            if "events" in errors:
-                errors["events"] = _bad_rows(errors["events"])
+            if isinstance(errors.get("events"), (list, dict)) and isinstance(events, list):
+                bad = _bad_rows(errors["events"])
+                if bad and all(key.isdigit() for key in bad):
+                    raise _rows_invalid(bad, len(events))
             raise ValidationError(errors)
         rows = serializer.validated_data["events"]
         bad = reference_errors(rows)
         if bad:
-            raise ValidationError({"events": bad})
+            raise _rows_invalid(bad, len(rows))
         stored = record_events_bulk(rows)
         return Response({"stored": stored}, status=status.HTTP_201_CREATED)

@@ -26,3 +26,9 @@ def through_middleware():
         return request, response
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The factories set real passwords; the default PBKDF2 would make each user cost half a second.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
