@@ -1,6 +1,7 @@
 """Django admin for the shop. Order status changes and stock edits go through the services."""
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Count
@@ -48,8 +49,22 @@ class CategoryAdmin(admin.ModelAdmin):
     readonly_fields = ["path", "depth"]
 
 
+class ProductAdminForm(forms.ModelForm):
+    """Posts back the stock the merchant was shown, so a sale made meanwhile is not mistaken for an edit."""
+
+    class Meta:
+        model = Product
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "stock" in self.fields:
+            self.fields["stock"].show_hidden_initial = True
+
+
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
+    form = ProductAdminForm
     list_display = ["title", "sku", "merchant", "category", "price", "stock", "is_active", "units_sold", "updated_at"]
     list_editable = ["stock", "is_active"]
     list_filter = ["is_active", "merchant", ("category", admin.RelatedOnlyFieldListFilter)]
@@ -60,11 +75,16 @@ class ProductAdmin(admin.ModelAdmin):
     readonly_fields = ["units_sold", "created_at", "updated_at"]
     list_per_page = 50
 
+    def get_changelist_form(self, request, **kwargs):
+        kwargs.setdefault("form", ProductAdminForm)
+        return super().get_changelist_form(request, **kwargs)
+
     def save_model(self, request, obj: Product, form, change: bool) -> None:
         """Save the edited fields only, and book a stock edit in the stock ledger.
 
         A full-row save would write back the stock read when the form was shown, undoing any sale
-        made since; so stock is written only when the merchant changed it, under the row lock.
+        made since; so stock is written only when the merchant changed the number shown (the form
+        posts it back as a hidden initial value), under the row lock.
         """
         if not change:
             super().save_model(request, obj, form, change)

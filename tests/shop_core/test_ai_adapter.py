@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone as dt_timezone
+from decimal import Decimal
+
+import pytest
+
+from ai.adapter import CustomerInfo, OrderLineInfo, ProductInfo
+from ai.conf import ai_settings
+from shop.ai_adapter import ShopAdapter
+from shop.models import OrderStatus
+from shop.services import basket as baskets
+from shop.services.orders import transition
+from tests.factories import CategoryFactory, ProductFactory, UserFactory
+
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=dt_timezone.utc)
+
+
+@pytest.fixture
+def adapter() -> ShopAdapter:
+    return ShopAdapter()
+
+
+@pytest.fixture
+def catalogue(db):
+    candles = CategoryFactory(name="Candles")
+    return {
+        "candle": ProductFactory(title="Candle", category=candles, price=Decimal("2.50"), stock=4),
+        "sold_out": ProductFactory(title="Sold out", category=candles, stock=0),
+        "hidden": ProductFactory(title="Hidden", category=None, is_active=False),
+    }
+
+
+def test_settings_name_this_adapter():
+    assert isinstance(ai_settings.adapter(), ShopAdapter)
+
+
+def test_iter_products(adapter, catalogue, django_assert_max_num_queries):
+    with django_assert_max_num_queries(2):
+        products = list(adapter.iter_products())
+    assert [p.title for p in products] == ["Candle", "Sold out", "Hidden"]
+    candle = products[0]
+    assert candle == ProductInfo(
+        id=catalogue["candle"].pk, title="Candle", description=catalogue["candle"].description,
+        category_id=catalogue["candle"].category_id, category_name="Candles", price=Decimal("2.50"),
+        in_stock=True, active=True, url=catalogue["candle"].get_absolute_url(), image_url="",
+    )
+    assert (products[1].in_stock, products[2].active, products[2].category_name) == (False, False, "")
+    assert [p.title for p in adapter.iter_products(active_only=True)] == ["Candle", "Sold out"]
+
+
+def test_get_products_and_available_ids(adapter, catalogue, django_assert_num_queries):
+    ids = [p.pk for p in catalogue.values()]
+    with django_assert_num_queries(1):
+        found = adapter.get_products([*ids, 999999])
+    assert set(found) == set(ids)
+    assert adapter.get_products([]) == {}
+    with django_assert_num_queries(1):
+        assert adapter.available_product_ids() == {catalogue["candle"].pk}
+
+
+def test_order_lines_and_purchases(adapter, catalogue, signed_in, checkout, django_assert_num_queries):
+    candle = catalogue["candle"]
+    orders = []
+    for day, quantity in enumerate([1, 2]):
+        baskets.add_to_basket(signed_in.request(), candle.pk, quantity)
+        orders.append(checkout(baskets.get_basket(signed_in.request()), signed_in.user, placed_at=T0 + timedelta(days=day)))
+    transition(orders[0], OrderStatus.CANCELLED)
+
+    with django_assert_num_queries(1):
+        lines = list(adapter.iter_order_lines())
+    assert lines == [
+        OrderLineInfo(order_id=orders[0].pk, user_id=signed_in.user.pk, product_id=candle.pk, quantity=1,
+                      unit_price=Decimal("2.50"), placed_at=T0, cancelled=True),
+        OrderLineInfo(order_id=orders[1].pk, user_id=signed_in.user.pk, product_id=candle.pk, quantity=2,
+                      unit_price=Decimal("2.50"), placed_at=T0 + timedelta(days=1), cancelled=False),
+    ]
+    assert [l.order_id for l in adapter.iter_order_lines(since=T0 + timedelta(hours=1))] == [orders[1].pk]
+    assert [l.order_id for l in adapter.iter_order_lines(until=T0 + timedelta(hours=1))] == [orders[0].pk]
+    with django_assert_num_queries(1):
+        assert adapter.purchased_product_ids(signed_in.user.pk) == {candle.pk}
+    transition(orders[1], OrderStatus.CANCELLED)
+    assert adapter.purchased_product_ids(signed_in.user.pk) == set()
+
+
+def test_basket_product_ids(adapter, shopper, catalogue):
+    assert adapter.basket_product_ids(shopper.request()) == set()
+    baskets.add_to_basket(shopper.request(), catalogue["candle"].pk, 1)
+    assert adapter.basket_product_ids(shopper.request()) == {catalogue["candle"].pk}
+
+
+def test_customers(db, adapter, django_assert_num_queries):
+    ada, bob = UserFactory(username="ada"), UserFactory(username="bob")
+    assert adapter.get_customer(ada.pk) == CustomerInfo(
+        id=ada.pk, email="ada@example.com", date_joined=ada.date_joined, extra={"username": "ada"}
+    )
+    assert adapter.get_customer(999999) is None
+    with django_assert_num_queries(1):
+        assert set(adapter.customers([ada.pk, bob.pk, 999999])) == {ada.pk, bob.pk}
