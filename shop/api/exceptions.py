@@ -17,7 +17,6 @@ from django.db.models import ProtectedError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import set_rollback
 
 from shop.exceptions import ForbiddenTransition, InsufficientStock, ShopError
 
@@ -58,6 +57,13 @@ class IdempotencyKeyReused(exceptions.APIException):
     default_code = "idempotency_key_reused"
 
 
+def set_rollback() -> None:
+    # Imported here: rest_framework.views imports the parser classes, which import this module.
+    from rest_framework.views import set_rollback as drf_set_rollback
+
+    drf_set_rollback()
+
+
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
@@ -81,37 +87,41 @@ def _flatten(detail: Any) -> Any:
     return str(detail)
 
 
-def _first_message(detail: Any) -> str | None:
+def _first_error(detail: Any, path: tuple[str, ...] = ()) -> tuple[tuple[str, ...], str] | None:
+    """The path ("rows", "3", "price") and text of the first message in a nested error detail."""
     if isinstance(detail, dict):
-        for value in detail.values():
-            found = _first_message(value)
-            if found:
-                return found
-        return None
-    if isinstance(detail, list):
-        for item in detail:
-            found = _first_message(item)
-            if found:
-                return found
-        return None
-    return str(detail) if detail else None
+        items = [((*path, str(key)), value) for key, value in detail.items()]
+    elif isinstance(detail, list):
+        items = [(path, value) for value in detail]
+    else:
+        return (path, str(detail)) if detail else None
+    for sub_path, value in items:
+        found = _first_error(value, sub_path)
+        if found:
+            return found
+    return None
+
+
+def _first_message(detail: Any) -> str | None:
+    found = _first_error(detail)
+    return found[1] if found else None
 
 
 def _validation_body(exc: exceptions.ValidationError) -> dict[str, Any]:
     detail = exc.detail
-    if isinstance(detail, dict):
-        fields = dict(_flatten(detail))
-        non_field = fields.pop("non_field_errors", None)
-        if non_field:
-            message = _first_message(non_field) or "Invalid input."
-        elif len(fields) == 1:
-            name = next(iter(fields))
-            message = f"{name}: {_first_message(fields[name]) or 'invalid'}"
-        else:
-            message = "Invalid input: see the fields."
-        return error_body("invalid", message, fields)
-    message = _first_message(detail) or "Invalid input."
-    return error_body("invalid", message)
+    if not isinstance(detail, dict):
+        return error_body("invalid", _first_message(detail) or "Invalid input.")
+    fields = dict(_flatten(detail))
+    non_field = fields.pop("non_field_errors", None)
+    if non_field:
+        return error_body("invalid", _first_message(non_field) or "Invalid input.", fields)
+    found = _first_error(fields)
+    if found is None:
+        return error_body("invalid", "Invalid input.", fields)
+    path, text = found
+    count = len(fields)
+    more = f" (and {count - 1} more field{'s' if count > 2 else ''})" if count > 1 else ""
+    return error_body("invalid", f"{'.'.join(path)}: {text}{more}", fields)
 
 
 def _code_of(exc: exceptions.APIException) -> str:
@@ -138,7 +148,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         conflict = isinstance(exc, (ForbiddenTransition, InsufficientStock))
         status_code = getattr(exc, "http_status", 409 if conflict else 400)
         set_rollback()
-        return Response(error_body(exc.code, exc.message, dict(exc.fields)), status=status_code)
+        fields = {name: [value] if isinstance(value, str) else value for name, value in exc.fields.items()}
+        return Response(error_body(exc.code, exc.message, fields), status=status_code)
     elif isinstance(exc, ProtectedError):
         exc = Conflict("This object is still in use and cannot be deleted.", code="protected")
     elif isinstance(exc, IntegrityError):

@@ -18,7 +18,7 @@ class StockBelowZero(ShopError):
         self.delta = delta
         super().__init__(
             f"Stock of {product.sku} cannot go below 0: {product.stock} in stock, adjustment {delta:+d}.",
-            fields={"delta": f"At least {-product.stock} (there are {product.stock} in stock)."},
+            fields={"delta": [f"At least {-product.stock} (there are {product.stock} in stock)."]},
         )
 
 
