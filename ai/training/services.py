@@ -16,7 +16,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -195,6 +195,14 @@ def _finish(run: TrainingRun, worker: str, **fields: Any) -> bool:
     return bool(updated)
 
 
+def _flush_quietly(ctx: RunContext) -> None:
+    """Write the last progress of a failed run; a broken database must not hide the original error."""
+    try:
+        ctx.flush()
+    except Exception:
+        logger.exception("Could not write the last progress of run #%s", ctx.run_id)
+
+
 def execute_run(
     run_id: int,
     *,
@@ -252,12 +260,14 @@ def execute_run(
     except RunCancelled:
         if ctx:
             ctx.log("cancelled")
+            ctx.flush()
         _finish(run, worker, status=Status.CANCELLED, log_tail=ctx.log_tail if ctx else run.log_tail)
     except Exception as exc:
         logger.exception("Training run #%s (%s) failed", run.pk, run.kind)
         message = str(exc) or exc.__class__.__name__
         if ctx:
             ctx.log(f"failed: {message}")
+            _flush_quietly(ctx)
         _finish(
             run,
             worker,

@@ -51,3 +51,50 @@ def catalogue(db):
 @pytest.fixture
 def shop_events(catalogue):
     return make_events(catalogue)
+
+
+def trained_popularity(scores, *, metrics=None):
+    """A TrainedModel of a Popularity model with these item scores (item keys 101, 102, …)."""
+    import numpy as np
+
+    from ai.kinds.base import TrainedModel
+    from ai.recs.algorithms.popularity import Popularity
+
+    model = Popularity(half_life_days=0)
+    model.scores_ = np.asarray(scores, dtype=np.float32)
+    model.item_categories = np.full(len(scores), -1, dtype=np.int64)
+    model.item_keys = [101 + i for i in range(len(scores))]
+    tensors, config = model.to_state()
+    return TrainedModel(tensors=tensors, config=config, metrics=dict(metrics or {}))
+
+
+@pytest.fixture
+def make_version(db):
+    """make_version(ndcg=0.1, scores=(3, 2, 1), status=None) -> a registered popularity ModelVersion."""
+    from ai.models import ModelVersion
+
+    def make(ndcg: float | None = 0.1, *, scores=(3.0, 2.0, 1.0), status: str | None = None):
+        metrics = {} if ndcg is None else {"ndcg@10": ndcg}
+        version = registry.register_version("popularity", trained_popularity(scores, metrics=metrics))
+        if status == ModelVersion.Status.LIVE:
+            version = registry.promote(version)
+        return version
+
+    return make
+
+
+@pytest.fixture
+def test_kind():
+    """Register a kind class for one test (removed afterwards)."""
+    from ai.kinds import base
+
+    added = []
+
+    def register(kind_cls):
+        base.register(kind_cls)
+        added.append(kind_cls.name)
+        return kind_cls
+
+    yield register
+    for name in added:
+        base._REGISTRY.pop(name, None)

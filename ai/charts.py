@@ -1,0 +1,162 @@
+"""Server-rendered SVG line charts for the admin (no JavaScript, no CDN).
+
+    line_chart_svg([("loss", [(0, 2.3), (1, 1.9)])], y_label="loss")
+
+x values may be numbers, dates or datetimes; y values numbers (None leaves a gap).
+"""
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, timezone
+from typing import Iterable, Sequence
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#4d7c0f", "#be185d")
+Point = tuple[float | date | datetime, float | None]
+Series = tuple[str, Sequence[Point]]
+
+
+def _x_number(value) -> float:
+    if isinstance(value, datetime):
+        return value.timestamp() if value.tzinfo else value.replace(tzinfo=timezone.utc).timestamp()
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc).timestamp()
+    return float(value)
+
+
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """About `count` round tick values covering low..high."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return [0.0]
+    if high == low:
+        return [low]
+    raw = (high - low) / max(count - 1, 1)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    start = math.floor(low / step) * step
+    ticks = []
+    value = start
+    while value <= high + step * 1e-9:
+        if value >= low - step * 1e-9:
+            ticks.append(round(value, 12))
+        value += step
+    return ticks
+
+
+def _format(value: float) -> str:
+    if value == 0:
+        return "0"
+    if abs(value) >= 1000 or abs(value) < 0.01:
+        return f"{value:.3g}"
+    return f"{value:.4g}"
+
+
+def line_chart_svg(
+    series: Iterable[Series],
+    *,
+    width: int = 640,
+    height: int = 260,
+    title: str = "",
+    x_label: str = "",
+    y_label: str = "",
+    y_min: float | None = None,
+    y_format=None,
+    empty_message: str = "No data yet",
+) -> SafeString:
+    """An accessible SVG line chart of one or more named series (a legend when there are several)."""
+    series = [(str(name), [(x, y) for x, y in points]) for name, points in series]
+    dated = any(isinstance(x, (date, datetime)) for _, points in series for x, _ in points)
+    numeric = [
+        [(_x_number(x), float(y)) if y is not None and math.isfinite(float(y)) else (_x_number(x), None) for x, y in pts]
+        for _, pts in series
+    ]
+    xs = [x for pts in numeric for x, _ in pts]
+    ys = [y for pts in numeric for _, y in pts if y is not None]
+    label = escape(title or y_label or "chart")
+    if not ys:
+        return mark_safe(
+            f'<svg class="ai-chart" role="img" aria-label="{label}" width="{width}" height="60" '
+            f'viewBox="0 0 {width} 60" xmlns="http://www.w3.org/2000/svg">'
+            f'<text x="{width / 2}" y="34" text-anchor="middle" fill="#666" font-size="13">{escape(empty_message)}</text></svg>'
+        )
+    left, right, top, bottom = 64, 16, 28 if title else 14, 44
+    if len(series) > 1:
+        bottom += 20
+    x_lo, x_hi = min(xs), max(xs)
+    y_lo = min(ys) if y_min is None else min(y_min, min(ys))
+    y_hi = max(ys)
+    if y_hi == y_lo:
+        y_hi, y_lo = y_hi + (abs(y_hi) or 1) * 0.5, y_lo - (abs(y_lo) or 1) * 0.5 if y_min is None else y_lo
+    y_ticks = nice_ticks(y_lo, y_hi)
+    y_lo, y_hi = min(y_lo, y_ticks[0]), max(y_hi, y_ticks[-1])
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def px(x: float) -> float:
+        return left + (plot_w * (x - x_lo) / (x_hi - x_lo) if x_hi > x_lo else plot_w / 2)
+
+    def py(y: float) -> float:
+        return top + plot_h - plot_h * (y - y_lo) / (y_hi - y_lo)
+
+    fmt = y_format or _format
+    parts = [
+        f'<svg class="ai-chart" role="img" aria-label="{label}" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="11">',
+        f"<title>{label}</title>",
+    ]
+    if title:
+        parts.append(f'<text x="{left}" y="16" font-size="13" font-weight="bold">{escape(title)}</text>')
+    for tick in y_ticks:
+        y = py(tick)
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e5e7eb"/>')
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#444">{escape(fmt(tick))}</text>')
+    if dated:
+        x_ticks = [x_lo + (x_hi - x_lo) * i / 4 for i in range(5)] if x_hi > x_lo else [x_lo]
+        x_text = [datetime.fromtimestamp(x, tz=timezone.utc).strftime("%Y-%m-%d") for x in x_ticks]
+    else:
+        x_ticks = nice_ticks(x_lo, x_hi)
+        x_ticks = [x for x in x_ticks if x_lo <= x <= x_hi] or [x_lo]
+        x_text = [_format(x) for x in x_ticks]
+    for x, text in zip(x_ticks, x_text):
+        parts.append(
+            f'<text x="{px(x):.1f}" y="{top + plot_h + 16}" text-anchor="middle" fill="#444">{escape(text)}</text>'
+        )
+    parts.append(
+        f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" stroke="#9ca3af"/>'
+        f'<line x1="{left}" x2="{left}" y1="{top}" y2="{top + plot_h}" stroke="#9ca3af"/>'
+    )
+    if x_label:
+        parts.append(f'<text x="{left + plot_w / 2}" y="{top + plot_h + 32}" text-anchor="middle">{escape(x_label)}</text>')
+    if y_label:
+        parts.append(
+            f'<text transform="translate(14 {top + plot_h / 2}) rotate(-90)" text-anchor="middle">{escape(y_label)}</text>'
+        )
+    for index, ((name, _), pts) in enumerate(zip(series, numeric)):
+        colour = PALETTE[index % len(PALETTE)]
+        segments, current = [], []
+        for x, y in pts:
+            if y is None:
+                if current:
+                    segments.append(current)
+                current = []
+            else:
+                current.append(f"{px(x):.1f},{py(y):.1f}")
+        if current:
+            segments.append(current)
+        for segment in segments:
+            if len(segment) == 1:
+                cx, cy = segment[0].split(",")
+                parts.append(f'<circle cx="{cx}" cy="{cy}" r="2.5" fill="{colour}"/>')
+            else:
+                parts.append(
+                    f'<polyline fill="none" stroke="{colour}" stroke-width="1.8" points="{" ".join(segment)}">'
+                    f"<title>{escape(name)}</title></polyline>"
+                )
+        if len(series) > 1:
+            lx = left + index * 140
+            ly = height - 10
+            parts.append(f'<rect x="{lx}" y="{ly - 9}" width="12" height="4" fill="{colour}"/>')
+            parts.append(f'<text x="{lx + 16}" y="{ly - 4}">{escape(name)}</text>')
+    parts.append("</svg>")
+    return mark_safe("".join(parts))

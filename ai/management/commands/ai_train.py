@@ -1,0 +1,119 @@
+"""python manage.py ai_train KIND|all [--option name=value ...] [--wait]"""
+from __future__ import annotations
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from ai.conf import ai_settings
+from ai.kinds import all_kinds, get_kind
+from ai.models import TrainingRun
+from ai.training import execute_run, start_run
+
+POLL_S = 0.5
+
+
+def parse_options(pairs: list[str]) -> dict[str, str]:
+    options = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise CommandError(f"--option takes name=value, not {pair!r}")
+        options[name.strip()] = value.strip()
+    return options
+
+
+class Command(BaseCommand):
+    help = (
+        "Train a model kind (or `all`: every kind in AI_RETRAIN_KINDS). Queues a run on the `gpu` queue, or "
+        "runs it in this process when no broker is configured. With --wait, shows a progress bar and ends "
+        "with the run's status and metrics (exit status 1 when a run did not succeed)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("kind", help=f"a model kind ({', '.join(sorted(all_kinds()))}) or 'all'")
+        parser.add_argument(
+            "--option", "-o", action="append", default=[], metavar="NAME=VALUE", help="a training option (repeatable)"
+        )
+        parser.add_argument("--wait", action="store_true", help="wait for the run, showing its progress")
+
+    def handle(self, *args, kind: str, option: list[str], wait: bool, verbosity: int = 1, **kwargs) -> None:
+        options = parse_options(option)
+        if kind == "all":
+            kinds = [name for name in ai_settings.RETRAIN_KINDS if name in all_kinds()]
+            skipped = [name for name in ai_settings.RETRAIN_KINDS if name not in all_kinds()]
+            if skipped:
+                self.stderr.write(f"Not registered, skipped: {', '.join(skipped)}")
+            if not kinds:
+                raise CommandError("AI_RETRAIN_KINDS names no registered kind")
+            if options:
+                raise CommandError("--option applies to a single kind, not to `all`")
+        else:
+            kinds = [kind]
+        # Validate everything before starting anything.
+        for name in kinds:
+            try:
+                get_kind(name).clean_options(options)
+            except ValueError as exc:
+                raise CommandError(str(exc)) from None
+
+        from config.celery import app
+
+        in_process = bool(app.conf.task_always_eager)
+        failed = []
+        for name in kinds:
+            run = start_run(name, options, via="cli", enqueue=not (in_process and wait))
+            self.stdout.write(f"{name}: run #{run.pk} {'started' if in_process else 'queued on the gpu queue'}")
+            if wait:
+                run = self._wait(run, in_process=in_process, show_bar=verbosity > 0)
+            else:
+                run.refresh_from_db()
+            self._summary(run)
+            if run.status in (TrainingRun.Status.FAILED, TrainingRun.Status.CANCELLED):
+                failed.append(run)
+        if failed:
+            raise CommandError("; ".join(f"{run.kind} run #{run.pk} {run.status}: {run.error or 'cancelled'}" for run in failed))
+
+    def _wait(self, run: TrainingRun, *, in_process: bool, show_bar: bool) -> TrainingRun:
+        from tqdm import tqdm
+
+        bar = tqdm(total=100, desc=run.kind, unit="%", file=self.stderr._out, disable=not show_bar,
+                   bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}")
+
+        def show(current: TrainingRun) -> None:
+            bar.n = round(current.progress, 1)
+            postfix = f"{current.status} step {current.step}/{current.total_steps or '?'}"
+            if current.loss_curve and "loss" in current.loss_curve[-1]:
+                postfix += f" loss {current.loss_curve[-1]['loss']:.4f}"
+            bar.set_postfix_str(postfix, refresh=False)
+            bar.refresh()
+
+        try:
+            if in_process:
+                run = execute_run(run.pk, listener=show) or TrainingRun.objects.get(pk=run.pk)
+            else:
+                while True:
+                    run.refresh_from_db()
+                    show(run)
+                    if run.is_finished:
+                        break
+                    time.sleep(POLL_S)
+        finally:
+            bar.close()
+        return run
+
+    def _summary(self, run: TrainingRun) -> None:
+        if not run.is_finished:
+            self.stdout.write(f"{run.kind}: run #{run.pk} is {run.status}; follow it in the admin or the API")
+            return
+        style = self.style.SUCCESS if run.status == TrainingRun.Status.SUCCEEDED else self.style.ERROR
+        duration = f" in {run.duration_s:.1f} s" if run.duration_s is not None else ""
+        self.stdout.write(style(f"{run.kind}: run #{run.pk} {run.status}{duration} on {run.device or '?'}"))
+        for name, value in sorted(run.metrics.items()):
+            self.stdout.write(f"  {name}: {value:.4f}" if isinstance(value, float) else f"  {name}: {value}")
+        version = getattr(run, "model_version", None)
+        if version is not None:
+            version.refresh_from_db()
+            self.stdout.write(f"  version: {run.kind} v{version.version} ({version.status})")
+        if run.error:
+            self.stdout.write(f"  error: {run.error}")
