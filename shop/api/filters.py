@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from datetime import timezone as dt_timezone
 
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from shop.models import Category, Order, OrderStatus, Product
 
@@ -17,16 +20,39 @@ class SafeIsoDateTimeField(forms.DateTimeField):
 
     def to_python(self, value):
         try:
-            return super().to_python(value)
+            result = super().to_python(value)
+            if result is not None:
+                result.astimezone(dt_timezone.utc)  # what the database will be sent must exist
         except (OverflowError, ValueError):
             raise forms.ValidationError("Enter a valid ISO 8601 date-time.", code="invalid") from None
+        return result
 
     def strptime(self, value: str, format: str) -> datetime:
         return datetime.fromisoformat(value)
 
 
+@extend_schema_field(OpenApiTypes.DATETIME)
 class SafeIsoDateTimeFilter(django_filters.Filter):
     field_class = SafeIsoDateTimeField
+
+
+class StrictBooleanField(forms.Field):
+    """`true`/`false` (or 1/0); anything else is an error, not silently ignored."""
+
+    VALUES = {"true": True, "1": True, "false": False, "0": False}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        try:
+            return self.VALUES[str(value).strip().lower()]
+        except KeyError:
+            raise forms.ValidationError("Use true or false.", code="invalid") from None
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class StrictBooleanFilter(django_filters.Filter):
+    field_class = StrictBooleanField
 
 
 def price_filter(lookup: str, help_text: str) -> django_filters.NumberFilter:
@@ -40,8 +66,8 @@ class ProductFilter(django_filters.FilterSet):
         method="filter_category", min_value=1, max_value=2**53,
         help_text="A category id: products in it or in any category below it.",
     )
-    is_active = django_filters.BooleanFilter()
-    in_stock = django_filters.BooleanFilter(method="filter_in_stock", help_text="true: stock > 0; false: stock = 0.")
+    is_active = StrictBooleanFilter(help_text="true or false.")
+    in_stock = StrictBooleanFilter(method="filter_in_stock", help_text="true: stock > 0; false: stock = 0.")
     min_price = price_filter("gte", "Price at least this.")
     max_price = price_filter("lte", "Price at most this.")
     updated_since = SafeIsoDateTimeFilter(

@@ -9,7 +9,7 @@ from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
-from shop.api.serializers import ErrorSerializer
+from shop.api.serializers import ApiErrorSerializer
 
 ERROR_DESCRIPTIONS = {
     400: "Invalid input: malformed JSON, wrong types, unknown fields, values out of range.",
@@ -40,7 +40,7 @@ IDEMPOTENT_REPLAYED = OpenApiParameter(
 
 
 def error_response(status_code: int) -> OpenApiResponse:
-    return OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS.get(status_code, "Error."))
+    return OpenApiResponse(ApiErrorSerializer, description=ERROR_DESCRIPTIONS.get(status_code, "Error."))
 
 
 class ApiAutoSchema(AutoSchema):

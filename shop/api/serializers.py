@@ -20,7 +20,7 @@ CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 
 
 # --- the error body (documentation only: exceptions.py builds it) ----------------------------------
-class ErrorDetailSerializer(serializers.Serializer):
+class ApiErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="A stable machine-readable name, e.g. `invalid`, `not_found`.")
     message = serializers.CharField(help_text="A readable explanation.")
     fields = serializers.DictField(
@@ -29,8 +29,8 @@ class ErrorDetailSerializer(serializers.Serializer):
     )
 
 
-class ErrorSerializer(serializers.Serializer):
-    error = ErrorDetailSerializer()
+class ApiErrorSerializer(serializers.Serializer):
+    error = ApiErrorDetailSerializer()
 
 
 # --- strictness ---------------------------------------------------------------------------------------

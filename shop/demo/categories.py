@@ -13,6 +13,7 @@ from dataclasses import dataclass
 CATEGORY_RULES: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
     (("Christmas", "Decorations"), ("CHRISTMAS TREE", "BAUBLE", "TINSEL", "WREATH", "ADVENT", "STAR TREE", "ICICLE", "NATIVITY", "SNOWFLAKE", "SNOW FLAKE")),
     (("Christmas", "Gifts & Wrap"), ("CHRISTMAS", "XMAS", "SANTA", "REINDEER", "SNOWMAN", "FATHER CHRISTMAS", "ELF", "ROBIN")),
+    (("Home", "Decorations"), ("EASTER",)),
     (("Home", "Candles & Lighting"), ("T-LIGHT", "T-LIGHTS", "TEA LIGHT", "TEALIGHT", "CANDLE", "CANDLES", "LANTERN", "LAMP", "LAMPSHADE", "LIGHTS", "LIGHT", "LED", "CANDLEHOLDER", "CHANDELIER", "INCENSE", "NIGHTLIGHT", "CANDLESTICK")),
     (("Kitchen", "Baking"), ("CAKE", "CAKES", "BAKING", "CUPCAKE", "CAKESTAND", "MUFFIN", "PASTRY", "BISCUIT", "COOKIE", "ICING", "JELLY MOULD", "CUTTERS", "CAKE CASES")),
     (("Kitchen", "Storage"), ("TIN", "TINS", "JAR", "JARS", "LUNCH BOX", "LUNCHBOX", "CANISTER", "RECIPE BOX", "BREAD BIN", "STORAGE", "SNACK BOXES", "FOOD CONTAINER")),

@@ -245,14 +245,25 @@ def load_orders(
 
 
 def update_units_sold(merchant: Merchant) -> int:
-    """units_sold = units in the merchant's kept (not cancelled or refunded) order lines. Returns rows changed."""
-    totals = dict(
-        OrderLine.objects.filter(merchant=merchant, product__isnull=False)
-        .exclude(order__status__in=(OrderStatus.CANCELLED, OrderStatus.REFUNDED))
+    """units_sold = units in the merchant's kept order lines, net of the source data's credit notes.
+
+    The data's cancellation invoices ("C" numbers) return goods from earlier invoices that cannot be
+    matched to them, so their units are taken off the total. Returns the number of products changed.
+    """
+    lines = OrderLine.objects.filter(merchant=merchant, product__isnull=False)
+    kept = dict(
+        lines.exclude(order__status__in=(OrderStatus.CANCELLED, OrderStatus.REFUNDED))
         .values("product_id")
         .annotate(units=Sum("quantity"))
         .values_list("product_id", "units")
     )
+    returned = dict(
+        lines.filter(order__status=OrderStatus.CANCELLED, order__number__startswith=order_number("C"))
+        .values("product_id")
+        .annotate(units=Sum("quantity"))
+        .values_list("product_id", "units")
+    )
+    totals = {product_id: max(0, units - returned.get(product_id, 0)) for product_id, units in kept.items()}
     changed = []
     for product in Product.objects.filter(merchant=merchant).only("id", "units_sold"):
         units = totals.get(product.id, 0) or 0

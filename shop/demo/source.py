@@ -47,7 +47,7 @@ class SourceProduct:
     sku: str
     description: str
     price: Decimal
-    units: int  # units sold over the lines read (guests included): the demand behind the stock estimate
+    units: int  # net units sold over the lines read (guests included): the demand behind the stock estimate
     last_sold: datetime
 
 
@@ -170,9 +170,9 @@ def parse(rows: Iterable[dict[str, str]], *, limit: int | None = None) -> Source
 
         if not is_postage:
             descriptions[code][description] += 1
+            units[code] += quantity  # net of cancellations (negative quantities)
             if not cancelled:
                 prices[code][price] += 1
-                units[code] += quantity
                 if code not in last_sold or placed_at > last_sold[code]:
                     last_sold[code] = placed_at
         if not customer_id:
@@ -199,7 +199,7 @@ def parse(rows: Iterable[dict[str, str]], *, limit: int | None = None) -> Source
             sku=code,
             description=counter.most_common(1)[0][0],
             price=price,
-            units=units[code],
+            units=max(0, units[code]),
             last_sold=last_sold[code],
         )
     kept = []

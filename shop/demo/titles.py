@@ -78,7 +78,7 @@ def clean_title(description: str) -> str:
     """A shop title for one upper-case stock description."""
     text = " ".join(description.replace("\u00a0", " ").split())
     text = text.strip(" *.,-")
-    text = re.sub(r",(?=\S)", ", ", text)
+    text = re.sub(r"\s*,\s*", ", ", text).strip(" ,")
     text = COUNTED.sub(lambda m: f"{COUNTED_AS[m.group(1).upper()]} OF {m.group(2)}", text)
     text = GLUED_SET.sub(lambda m: f"{m.group(1)} {m.group(2)}", text)
     words = [_token(token, first=i == 0) for i, token in enumerate(text.split(" ")) if token]

@@ -50,3 +50,20 @@ def query_with(context, **changes) -> str:
             params[key] = value
     encoded = params.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+@register.filter
+def shipping_label(code: str) -> str:
+    """The shopper-facing name of a shipping method code ("standard" → "Standard delivery (3–5 working days)")."""
+    from shop.services.checkout import SHIPPING_METHODS
+
+    method = SHIPPING_METHODS.get(code)
+    return method.name if method else (code or "—")
+
+
+@register.filter
+def payment_label(code: str) -> str:
+    from shop.payments import PROVIDERS
+
+    provider = PROVIDERS.get(code)
+    return provider.name if provider else (code or "—")

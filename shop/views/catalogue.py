@@ -19,7 +19,9 @@ def home(request: HttpRequest) -> HttpResponse:
     bestsellers = list(
         Product.objects.active().in_stock().order_by("-units_sold", "-created_at", "pk")[:BESTSELLER_COUNT]
     )
-    return render(request, "shop/home.html", {"categories": categories, "bestsellers": bestsellers})
+    return render(
+        request, "shop/home.html", {"categories": categories, "top_categories": categories, "bestsellers": bestsellers}
+    )
 
 
 def _listing_notice(form: ListingForm) -> str:
