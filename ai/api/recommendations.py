@@ -10,25 +10,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..conf import ai_settings
 from ..recs.blend import PLACEMENTS
 from ..recs.service import MAX_LIMIT, RecommendationError, recommend
-
-
-class CanReadRecommendations(BasePermission):
-    """Staff sessions, or any merchant API key (the `read` scope is enough; duck-typed `request.auth.scope`)."""
-
-    message = "Reading recommendations needs a staff session or an API key (the 'read' scope is enough)."
-
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        if user is not None and user.is_authenticated and user.is_staff:
-            return True
-        return getattr(request.auth, "scope", None) in ("read", "write", "ai")
 
 
 class RecommendationQuerySerializer(serializers.Serializer):
@@ -86,7 +73,8 @@ class RecommendationListSerializer(serializers.Serializer):
 
 
 class RecommendationsView(APIView):
-    permission_classes = [CanReadRecommendations]
+    # Authentication, permissions (a GET needs the `read` scope), throttling and the error body are the
+    # project's REST_FRAMEWORK defaults, as for every API view.
 
     @extend_schema(
         operation_id="recommendations_list",

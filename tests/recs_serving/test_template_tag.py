@@ -1,0 +1,106 @@
+"""{% recommendations %}: what it renders, and a constant number of queries whatever the list length."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.sessions.middleware import SessionMiddleware
+from django.db import connection
+from django.template import Context, Template
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+
+from ai import registry
+from ai.recs import service
+from tests.factories import ProductFactory, UserFactory
+
+from .conftest import add_events, make_popular
+
+
+def make_request(user=None, visitor_id="0123456789abcdef0123456789abcdef"):
+    request = RequestFactory().get("/")
+    SessionMiddleware(lambda r: None).process_request(request)
+    request.user = user or AnonymousUser()
+    request.visitor_id = visitor_id
+    request.ai_tracking = True
+    return request
+
+
+def render(source: str, request, **context) -> str:
+    return Template("{% load ai_recs %}" + source).render(Context({"request": request, **context}))
+
+
+def test_renders_the_block_with_the_beacons_data_attributes(products):
+    make_popular(products)
+    html = render('{% recommendations "home" limit=4 %}', make_request())
+    assert html.count("data-rec-list") == 1
+    assert 'data-placement="home"' in html
+    assert 'data-model-version=""' in html  # no trained model yet
+    assert re.search(r'data-list-id="[0-9a-f]{32}"', html)
+    assert "Popular right now" in html
+    rendered = [int(pid) for pid in re.findall(r'data-rec-item data-product-id="(\d+)"', html)]
+    assert rendered == [p.pk for p in products[:4]]
+    assert f'href="{products[0].get_absolute_url()}"' in html
+    assert html.count("js/ai-beacon.js") == 1
+
+
+def test_beacon_script_once_per_page_whatever_the_number_of_blocks(products):
+    make_popular(products)
+    request = make_request()
+    html = render('{% recommendations "home" %}{% recommendations "product_similar" %}', request, product=products[0])
+    assert html.count("data-rec-list") == 2
+    assert html.count("js/ai-beacon.js") == 1
+
+
+def test_product_placements_take_the_product_from_the_page(products):
+    make_popular(products)
+    html = render('{% recommendations "product_also_bought" %}', make_request(), product=products[0])
+    assert "Customers also bought" in html
+    assert f'data-product-id="{products[0].pk}"' not in html
+    assert f'data-product-id="{products[1].pk}"' in html
+
+
+def test_renders_nothing_when_the_list_is_empty(db):
+    assert render('{% recommendations "home" %}', make_request()).strip() == ""
+
+
+def test_bad_placement_renders_nothing_in_production_and_raises_in_debug(settings, products):
+    make_popular(products)
+    assert render('{% recommendations "sidebar" %}', make_request()).strip() == ""
+    settings.DEBUG = True
+    with pytest.raises(Exception, match="Unknown placement"):
+        render('{% recommendations "sidebar" %}', make_request())
+
+
+def count_queries(source: str, request, **context) -> tuple[int, str]:
+    registry.clear_cache()  # the worst case: every cache cold (catalogue, registry, popularity)
+    service.reset_caches()
+    with CaptureQueriesContext(connection) as queries:
+        html = render(source, request, **context)
+    return len(queries), html
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_query_count_is_constant_whatever_the_number_of_items(categories, signed_in):
+    few = [ProductFactory(category=categories[i % 3]) for i in range(4)]
+    make_popular(few)
+    user = UserFactory() if signed_in else None
+    request = make_request(user=user)
+    if user:
+        add_events("anything", [few[0].pk], user=user)
+    small, html_small = count_queries('{% recommendations "home" limit=2 %}', request)
+
+    many = [ProductFactory(category=categories[i % 3]) for i in range(40)]
+    make_popular(many, visitor_prefix="more")
+    large, html_large = count_queries('{% recommendations "home" limit=30 %}', request)
+
+    assert html_small.count("data-rec-item") == 2
+    assert html_large.count("data-rec-item") == 9  # 3 categories x AI_MAX_PER_CATEGORY (3)
+    assert small == large
+    assert large <= 10
+
+    # Warm (the usual case within a few seconds): the shopper's history, the basket, the products.
+    with CaptureQueriesContext(connection) as warm:
+        render('{% recommendations "home" limit=30 %}', request)
+    assert len(warm) <= 4
