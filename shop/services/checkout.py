@@ -6,6 +6,7 @@ rolls back as a whole: the basket and the stock are exactly as they were.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from decimal import Decimal
@@ -127,7 +128,7 @@ def place_order(
     basket: Basket,
     user,
     email: str,
-    address: ShippingAddress,
+    address: ShippingAddress | Mapping,
     shipping_method,
     payment_method: str,
     placed_at: datetime | None = None,
@@ -140,7 +141,7 @@ def place_order(
     untouched. `visitor_id` ties the ai purchase events to the browser ("" when it opted out).
     """
     user = user if user is not None and getattr(user, "is_authenticated", False) else None
-    address = address.cleaned()
+    address = ShippingAddress.from_data(address) if isinstance(address, Mapping) else address.cleaned()
     email = _clean_email(email, user)
     method = get_shipping_method(shipping_method)
     provider = get_provider(payment_method)

@@ -133,6 +133,13 @@ def test_address_from_form_data_strips_and_names_every_missing_field():
     assert set(raised.value.fields) == {"line1", "city", "postcode", "country"}
 
 
+def test_address_may_be_given_as_form_data(filled, checkout):
+    shopper, basket, _, _ = filled
+    data = {"name": "Ada", "line1": "1 Road", "city": "Leeds", "postcode": "LS1 1AA", "country": "UK"}
+    order = checkout(basket, shopper.user, address=data)
+    assert (order.shipping_name, order.shipping_postcode) == ("Ada", "LS1 1AA")
+
+
 def test_express_shipping_is_a_flat_rate(filled, checkout):
     shopper, basket, _, _ = filled
     order = checkout(basket, shopper.user, shipping_method="express")
