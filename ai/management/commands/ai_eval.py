@@ -1,0 +1,60 @@
+"""`manage.py ai_eval recs --interactions FILE [--items FILE] [--models LIST] [--k 10] [--json]`.
+
+Offline evaluation of the recommenders on any interactions file (leave-one-out by time, full ranking;
+see ai.recs.evaluation). Evaluates the same classes the training kinds train and serve.
+"""
+from __future__ import annotations
+
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from ai.recs.evaluation import NotEnoughData, format_table, resolve_models, run_evaluation
+from ai.recs.io import InteractionsFileError, read_interactions
+
+
+class Command(BaseCommand):
+    help = "Evaluate recommendation models offline on an interactions file (user_id,item_id,timestamp)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("task", choices=["recs"], help="what to evaluate (recs: recommendations)")
+        parser.add_argument("--interactions", required=True, help="CSV or .csv.gz with user_id,item_id,timestamp")
+        parser.add_argument("--items", help="CSV with item_id,text: product text for the content model")
+        parser.add_argument("--models", help="comma-separated model names (default: all the data supports, plus als)")
+        parser.add_argument("--k", type=int, default=10, help="list length for HR/NDCG/coverage (default 10)")
+        parser.add_argument("--json", action="store_true", help="one JSON object per model per line")
+        parser.add_argument("--device", default=None, help="torch device (default: cuda when available, else cpu)")
+
+    def handle(self, *args, **options):
+        k = options["k"]
+        if k < 1:
+            raise CommandError("--k must be at least 1")
+        requested = [m.strip() for m in options["models"].split(",") if m.strip()] if options["models"] else None
+        try:
+            data = read_interactions(options["interactions"], items_path=options["items"])
+            names = resolve_models(data, requested, device=options["device"])
+        except (InteractionsFileError, ValueError) as exc:
+            raise CommandError(str(exc)) from None
+        verbose = options["verbosity"] >= 2 or not options["json"]
+
+        def progress(name: str, numbers: dict) -> None:
+            if verbose and "epoch" in numbers:
+                shown = " ".join(f"{key}={value}" for key, value in numbers.items())
+                self.stderr.write(f"[{name}] {shown}")
+
+        if verbose:
+            self.stderr.write(f"{data.n_users} users, {data.n_items} items, {len(data.users)} interactions")
+        rows = []
+        try:
+            for result in run_evaluation(data, names, k=k, device=options["device"], progress=progress):
+                row = result.as_row()
+                rows.append(row)
+                if options["json"]:
+                    self.stdout.write(json.dumps(row))
+                    self.stdout.flush()
+                elif verbose:
+                    self.stderr.write(f"[{row['model']}] done in {row['fit_s']} s")
+        except NotEnoughData as exc:
+            raise CommandError(str(exc)) from None
+        if not options["json"]:
+            self.stdout.write(format_table(rows, k))

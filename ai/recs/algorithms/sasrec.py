@@ -1,0 +1,279 @@
+"""SASRec-style next-item prediction: causal self-attention over a shopper's ordered history.
+
+The encoder is `transformers`' GPT2Model built from a GPT2Config (causal self-attention, learned
+positions) and fed `inputs_embeds`; item embeddings (index 0 = padding) are shared with the output layer.
+Training: at every position of every history predict the next item, full softmax cross-entropy over the
+whole catalogue, computed only at real (non-padding) positions. Histories are truncated to the most recent
+`max_len` items and right-padded, so the causal mask alone keeps real positions from seeing padding.
+Early stopping on validation NDCG@10 keeps the best weights.
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+import time
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+from transformers import GPT2Config, GPT2Model
+
+from ai.recs.base import Interactions, ProgressFn, Recommender
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+class SASRecNet(nn.Module):
+    def __init__(self, n_items: int, *, max_len: int, hidden: int, layers: int, heads: int, dropout: float):
+        super().__init__()
+        self.hidden = hidden
+        self.item_emb = nn.Embedding(n_items + 1, hidden, padding_idx=0)
+        nn.init.normal_(self.item_emb.weight, std=0.02)
+        with torch.no_grad():
+            self.item_emb.weight[0].zero_()
+        config = GPT2Config(
+            vocab_size=1,  # items come in as inputs_embeds; GPT2's own token table is unused
+            n_positions=max_len,
+            n_embd=hidden,
+            n_layer=layers,
+            n_head=heads,
+            n_inner=hidden * 4,
+            resid_pdrop=dropout,
+            embd_pdrop=dropout,
+            attn_pdrop=dropout,
+            activation_function="gelu_new",
+            use_cache=False,
+            bos_token_id=None,
+            eos_token_id=None,
+        )
+        self.encoder = GPT2Model(config)
+
+    def forward(self, items: torch.Tensor) -> torch.Tensor:
+        """Hidden states (batch, length, hidden) for right-padded item sequences (0 = padding)."""
+        embeds = self.item_emb(items) * math.sqrt(self.hidden)
+        return self.encoder(inputs_embeds=embeds).last_hidden_state
+
+    def item_logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        """Scores of every real item (padding index dropped): column j is item index j."""
+        return hidden @ self.item_emb.weight[1:].T
+
+
+def _pad_right(sequences: list[np.ndarray], length: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Most recent `length` items of each sequence, shifted by +1 (0 = padding), right-padded."""
+    out = np.zeros((len(sequences), max(length, 1)), dtype=np.int64)
+    lengths = np.zeros(len(sequences), dtype=np.int64)
+    for row, seq in enumerate(sequences):
+        seq = np.asarray(seq)[-length:]
+        out[row, : len(seq)] = seq + 1
+        lengths[row] = len(seq)
+    return torch.from_numpy(out), torch.from_numpy(lengths)
+
+
+class SASRec(Recommender):
+    name: ClassVar[str] = "sasrec"
+    uses_validation: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        *,
+        max_len: int = 50,
+        hidden: int = 64,
+        layers: int = 2,
+        heads: int = 1,
+        dropout: float = 0.5,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        batch_size: int = 128,
+        epochs: int = 200,
+        patience: int = 10,
+        max_seconds: float | None = None,
+        seed: int = 0,
+        device: str | torch.device | None = None,
+    ):
+        self.max_len = max_len
+        self.hidden = hidden
+        self.layers = layers
+        self.heads = heads
+        self.dropout = dropout
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.patience = patience
+        self.max_seconds = max_seconds
+        self.seed = seed
+        self.device = resolve_device(device)
+        self.net: SASRecNet | None = None
+        self.n_items = 0
+        self.best_epoch = 0
+        self.history: list[dict[str, float]] = []  # per epoch: epoch, seconds, cpu_s, loss, val_ndcg
+
+    # -- training ---------------------------------------------------------------------------------
+    def _autocast(self):
+        if self.device.type == "cuda":
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def _new_net(self) -> SASRecNet:
+        return SASRecNet(
+            self.n_items,
+            max_len=self.max_len,
+            hidden=self.hidden,
+            layers=self.layers,
+            heads=self.heads,
+            dropout=self.dropout,
+        )
+
+    def fit(
+        self,
+        data: Interactions,
+        *,
+        valid_targets: np.ndarray | None = None,
+        progress: ProgressFn | None = None,
+    ) -> "SASRec":
+        torch.manual_seed(self.seed)
+        rng = np.random.default_rng(self.seed)
+        self.n_items = data.n_items
+        self.net = self._new_net().to(self.device)
+        histories = data.histories()
+        # Each history of n items gives inputs h[:-1] and targets h[1:] (the next item at every position).
+        trainable = [h for h in histories if len(h) >= 2]
+        if not trainable:
+            raise ValueError("SASRec needs at least one history with two or more interactions")
+        inputs, lengths = _pad_right([h[:-1] for h in trainable], self.max_len)
+        targets, _ = _pad_right([h[1:] for h in trainable], self.max_len)
+        inputs, targets = inputs.to(self.device), targets.to(self.device)
+        order_key = lengths.numpy()
+
+        validate = valid_targets is not None and (valid_targets >= 0).any()
+        optimiser = torch.optim.Adam(self.net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        best_ndcg, best_state, since_best = -1.0, None, 0
+        started, cpu_started = time.perf_counter(), time.process_time()
+        self.history = []
+        for epoch in range(1, self.epochs + 1):
+            self.net.train()
+            # Batches of similar length (little padding), in random order; ties shuffled each epoch.
+            order = np.lexsort((rng.random(len(order_key)), order_key))
+            batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+            rng.shuffle(batches)
+            total_loss, total_count = 0.0, 0
+            for batch in batches:
+                index = torch.from_numpy(batch).to(self.device)
+                width = int(order_key[batch].max())
+                x, y = inputs[index, :width], targets[index, :width]
+                real = y > 0
+                with self._autocast():
+                    hidden = self.net(x)[real]
+                    logits = self.net.item_logits(hidden).float()
+                loss = nn.functional.cross_entropy(logits, y[real] - 1)
+                optimiser.zero_grad(set_to_none=True)
+                loss.backward()
+                optimiser.step()
+                count = int(real.sum())
+                total_loss += loss.item() * count
+                total_count += count
+            point: dict[str, float] = {
+                "epoch": epoch,
+                "seconds": round(time.perf_counter() - started, 1),
+                "loss": total_loss / max(total_count, 1),
+            }
+            if validate:
+                from ai.recs.evaluation import evaluate_scores
+
+                point["val_ndcg"] = float(evaluate_scores(self, histories, valid_targets, self.n_items).ndcg)
+                point["seconds"] = round(time.perf_counter() - started, 1)
+                if point["val_ndcg"] > best_ndcg:
+                    best_ndcg, since_best, self.best_epoch = point["val_ndcg"], 0, epoch
+                    best_state = copy.deepcopy(self.net.state_dict())
+                else:
+                    since_best += 1
+            else:
+                self.best_epoch = epoch
+            point["cpu_s"] = round(time.process_time() - cpu_started, 1)  # all threads: shows contention
+            self.history.append(point)
+            if progress is not None:
+                progress(epoch / self.epochs, **point)
+            out_of_time = self.max_seconds is not None and time.perf_counter() - started > self.max_seconds
+            if (validate and since_best >= self.patience) or out_of_time:
+                break
+        if best_state is not None:
+            self.net.load_state_dict(best_state)
+        self.net.eval()
+        return self
+
+    def tuned_params(self) -> dict[str, Any]:
+        """For the refit on all data: train as many epochs as validation found best, no early stopping."""
+        return {"epochs": max(self.best_epoch, 1), "max_seconds": None}
+
+    # -- serving ----------------------------------------------------------------------------------
+    @torch.no_grad()
+    def _user_vectors(self, histories: list[np.ndarray]) -> torch.Tensor:
+        assert self.net is not None, "fit or load the model first"
+        self.net.eval()
+        x, lengths = _pad_right(histories, self.max_len)
+        x, lengths = x.to(self.device), lengths.to(self.device)
+        width = max(int(lengths.max()), 1)
+        with self._autocast():
+            hidden = self.net(x[:, :width]).float()
+        last = (lengths - 1).clamp(min=0)
+        vectors = hidden[torch.arange(len(histories), device=self.device), last]
+        return vectors * (lengths > 0).unsqueeze(1)  # no history: all-zero scores
+
+    @torch.no_grad()
+    def score(self, histories: list[np.ndarray]) -> np.ndarray:
+        vectors = self._user_vectors(histories)
+        return self.net.item_logits(vectors).float().cpu().numpy()
+
+    @torch.no_grad()
+    def similar(self, item: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest items by cosine of the learned item embeddings."""
+        assert self.net is not None, "fit or load the model first"
+        table = nn.functional.normalize(self.net.item_emb.weight[1:].float(), dim=1)
+        sims = table @ table[item]
+        sims[item] = -math.inf
+        top = torch.topk(sims, min(k, len(sims) - 1))
+        return top.indices.cpu().numpy(), top.values.cpu().numpy()
+
+    # -- persistence ------------------------------------------------------------------------------
+    def _config(self) -> dict[str, Any]:
+        return {
+            "n_items": self.n_items,
+            "max_len": self.max_len,
+            "hidden": self.hidden,
+            "layers": self.layers,
+            "heads": self.heads,
+            "dropout": self.dropout,
+            "best_epoch": self.best_epoch,
+            "history": self.history,
+        }
+
+    def to_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+        assert self.net is not None, "fit the model first"
+        tensors = {name: t.detach().cpu().contiguous().clone() for name, t in self.net.state_dict().items()}
+        return tensors, self._config()
+
+    @classmethod
+    def from_state(
+        cls, tensors: dict[str, torch.Tensor], config: dict[str, Any], *, device: str | torch.device | None = "cpu"
+    ) -> "SASRec":
+        model = cls(
+            max_len=config["max_len"],
+            hidden=config["hidden"],
+            layers=config["layers"],
+            heads=config["heads"],
+            dropout=config["dropout"],
+            device=device,
+        )
+        model.n_items = int(config["n_items"])
+        model.best_epoch = int(config.get("best_epoch", 0))
+        model.history = list(config.get("history", []))
+        model.net = model._new_net()
+        model.net.load_state_dict(tensors)
+        model.net.to(model.device).eval()
+        return model
