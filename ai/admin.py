@@ -263,3 +263,4 @@ class ModelVersionAdmin(admin.ModelAdmin):
                 self.message_user(request, str(exc), messages.ERROR)
             else:
                 self.message_user(request, f"{kind} rolled back: v{version.version} is live.", messages.SUCCESS)
+from . import admin_stats  # noqa: E402,F401  (the "Recommendation performance" page)
