@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from .conf import ai_settings
 from .models import Event, EventType, ModelVersion
+from .tracking import event_transaction
 
 BEACON_EVENT_TYPES = (EventType.REC_IMPRESSION, EventType.REC_CLICK)
 PLACEMENT_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -188,5 +189,6 @@ def store_beacon_events(rows: list[dict[str, Any]], *, visitor_id: str, user_id:
     events = [
         Event(visitor_id=visitor_id, user_id=user_id, session_key=session_key, created_at=now, **row) for row in rows
     ]
-    Event.objects.bulk_create(events)
+    with event_transaction():
+        Event.objects.bulk_create(events)
     return len(events)

@@ -15,9 +15,10 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from django.db import connection, transaction
 from django.http import HttpRequest
@@ -71,13 +72,23 @@ def _session_key(request: HttpRequest) -> str:
     return (getattr(session, "session_key", None) or "")[:SESSION_KEY_MAX_LENGTH]
 
 
+@contextmanager
+def event_transaction() -> Iterator[None]:
+    """A transaction (or, inside the caller's, a savepoint) for writing events.
+
+    The savepoint keeps a failed INSERT from poisoning the page's own transaction. A transaction of our
+    own commits asynchronously on PostgreSQL (AI_TRACKING_ASYNC_COMMIT) so that it does not wait for an fsync.
+    """
+    outer = connection.in_atomic_block
+    with transaction.atomic():
+        if not outer and connection.vendor == "postgresql" and ai_settings.TRACKING_ASYNC_COMMIT:
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
+        yield
+
+
 def _insert(event: Event) -> None:
-    # Inside the page's own transaction a failed INSERT must not poison it: use a savepoint there only
-    # (outside one, autocommit needs none and saves the two extra round trips).
-    if connection.in_atomic_block:
-        with transaction.atomic():
-            event.save(force_insert=True)
-    else:
+    with event_transaction():
         event.save(force_insert=True)
 
 
@@ -189,7 +200,7 @@ def record_purchase(
             for product_id, quantity, unit_price in lines
             if product_id is not None
         ]
-        with transaction.atomic():
+        with event_transaction():
             Event.objects.bulk_create(events)
         return len(events)
     except Exception:  # noqa: BLE001
@@ -277,6 +288,6 @@ def record_events_bulk(rows: Sequence[dict[str, Any]]) -> int:
                 created_at=row.get("created_at") or now,
             )
         )
-    with transaction.atomic():
+    with event_transaction():
         Event.objects.bulk_create(events, batch_size=BULK_BATCH_SIZE)
     return len(events)

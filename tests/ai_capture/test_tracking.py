@@ -260,3 +260,27 @@ def test_purge_rejects_bad_input_readably(value, message):
     with pytest.raises(CommandError, match=message):
         call_command("ai_purge_events", "--older-than", value)
     assert Event.objects.count() == 1
+
+
+def _synchronous_commit() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_event_writes_commit_asynchronously_on_postgres_but_never_change_the_pages_transaction(require_postgres):
+    seen = {}
+    with tracking.event_transaction():
+        seen["own"] = _synchronous_commit()
+    with transaction.atomic():
+        with tracking.event_transaction():
+            seen["inside_page"] = _synchronous_commit()
+        seen["page_after"] = _synchronous_commit()
+    seen["after"] = _synchronous_commit()
+    with override_settings(AI_TRACKING_ASYNC_COMMIT=False), tracking.event_transaction():
+        seen["switched_off"] = _synchronous_commit()
+
+    assert seen == {"own": "off", "inside_page": "on", "page_after": "on", "after": "on", "switched_off": "on"}
