@@ -10,6 +10,16 @@ from shop.models import Basket, BasketLine, Order, OrderLine
 from tests.factories import CategoryFactory, MerchantFactory, ProductFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _fresh_recommender_caches():
+    """The recommender caches the catalogue and popularity in-process; every test starts without them."""
+    from ai.recs import service
+
+    service.reset_caches()
+    yield
+    service.reset_caches()
+
+
 @pytest.fixture
 def merchant(db):
     return MerchantFactory(name="Aisle Home")
