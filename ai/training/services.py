@@ -237,13 +237,11 @@ def execute_run(
         ctx.log("training done; saving the version")
         ctx.flush()
         with transaction.atomic():
-            locked = TrainingRun.objects.select_for_update().get(pk=run.pk)
-            if locked.status != Status.RUNNING or locked.worker != worker:
-                ctx.log(f"the run was {locked.status} meanwhile; the result is discarded")
-                return locked
+            # The version and the outcome commit together. The run row is only locked by the final
+            # conditional update, so that the heartbeat goes on while artifacts are written.
             version = registry.register_version(run.kind, trained, run)
             ctx.log(f"registered {run.kind} v{version.version}")
-            _finish(
+            written = _finish(
                 run,
                 worker,
                 status=Status.SUCCEEDED,
@@ -253,6 +251,11 @@ def execute_run(
                 log_tail=ctx.log_tail,
                 heartbeat_at=timezone.now(),
             )
+            if not written:
+                transaction.set_rollback(True)
+        if not written:
+            logger.warning("Run #%s was failed or taken over meanwhile; its result is discarded", run.pk)
+            return TrainingRun.objects.get(pk=run.pk)
         if registry.maybe_auto_promote(version):
             ctx.log(f"{run.kind} v{version.version} promoted automatically")
             TrainingRun.objects.filter(pk=run.pk).update(log_tail=ctx.log_tail)
