@@ -94,7 +94,7 @@ class ProductSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
     merchant = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), allow_null=True, required=False)
-    category_path = serializers.CharField(source="category.path", read_only=True, allow_null=True, default=None)
+    category_path = serializers.CharField(source="category.path", read_only=True, allow_null=True)
     slug = serializers.SlugField(max_length=220, required=False)
     description = serializers.CharField(max_length=MAX_DESCRIPTION, allow_blank=True, required=False)
     price = price_field()
