@@ -80,7 +80,9 @@ class RecsKind(ModelKind):
 
     algorithm_path: ClassVar[str]
     # Options consumed by the kind itself; every other option goes to the algorithm's constructor.
-    kind_options: ClassVar[dict[str, Any]] = {"since_days": 0}
+    kind_options: ClassVar[dict[str, Any]] = {"since_days": 0, "refit_all": False}
+    # May a model be served unmeasured when there are too few shoppers to hold any out?
+    measure_optional: ClassVar[bool] = False
     # Every product as an item (not only those with events), with its text: for the content model.
     all_products: ClassVar[bool] = False
     with_texts: ClassVar[bool] = False
@@ -103,16 +105,25 @@ class RecsKind(ModelKind):
 
     def train(self, ctx: TrainingContext) -> TrainedModel:
         from ai.recs.data import summarize
-        from ai.recs.evaluation import evaluate_scores, leave_one_out
+        from ai.recs.evaluation import NotEnoughData, evaluate_scores, leave_one_out
 
         ctx.report(progress=1.0, step=0)
         data = self.read_data(ctx)
         summary = summarize(data)
         ctx.log(f"{self.name}: {summary['interactions']} interactions, {summary['users']} shoppers, "
                 f"{summary['items']} products")
-        split = leave_one_out(data)  # raises NotEnoughData with a readable message
         cls = self.algorithm_class()
         options = self.algorithm_options(ctx)
+        try:
+            split = leave_one_out(data)
+        except NotEnoughData as exc:
+            if not self.measure_optional:
+                raise ValueError(f"Not enough behaviour to train {self.name} yet: {exc}") from None
+            # Content needs only product text: without shoppers to measure on it is served unmeasured.
+            ctx.log(f"{self.name}: not measured ({exc})")
+            model = _construct(cls, options, device=ctx.device)
+            model.fit(data, progress=self._progress(ctx, start=5.0, span=90.0))
+            return self._trained(model, data, options, {}, summary)
         progress = self._progress(ctx, start=5.0, span=85.0)
         started = time.perf_counter()
         if getattr(cls, "uses_validation", False):
@@ -136,6 +147,16 @@ class RecsKind(ModelKind):
         }
         ctx.report(progress=99.0, metrics=metrics)
         ctx.log(f"{self.name}: ndcg@10={metrics['ndcg@10']} hr@10={metrics['hr@10']} on {measured.users} shoppers")
+        if ctx.options.get("refit_all"):
+            # Serve a model that also learnt from the held-out interactions (same tuned parameters).
+            ctx.log(f"{self.name}: refitting on all {summary['interactions']} interactions for serving")
+            model = _construct(cls, options, device=ctx.device)
+            model.fit(data)
+            metrics["refit_all"] = 1.0
+        return self._trained(model, data, options, metrics, summary)
+
+    @staticmethod
+    def _trained(model, data, options, metrics, summary) -> TrainedModel:
         tensors, config = model.to_state()
         config = {
             "algorithm": config,
@@ -162,6 +183,7 @@ class RecsKind(ModelKind):
                 progress=start + span * max(0.0, min(1.0, float(fraction))),
                 epoch=int(point["epoch"]) if "epoch" in point else None,
                 step=int(point["step"]) if "step" in point else None,
+                total_steps=int(point["total_steps"]) if "total_steps" in point else None,
                 loss=float(point["loss"]) if point.get("loss") is not None else None,
                 metrics=metrics or None,
             )
@@ -174,7 +196,8 @@ class CoOccurrenceKind(RecsKind):
     name = "cooccurrence"
     label = "Co-occurrence (customers also bought)"
     algorithm_path = "ai.recs.algorithms.cooccurrence.CoOccurrence"
-    default_options = {"since_days": 0}
+    # Measured on held-out purchases, then refitted on all of them (cheap): every basket counts.
+    default_options = {"since_days": 0, "refit_all": True, "neighbours": 100}
 
 
 @register
@@ -185,6 +208,7 @@ class SASRecKind(RecsKind):
     # Small enough for `make demo` on 2 CPU cores: the time budget caps the tuning fit.
     default_options = {
         "since_days": 0,
+        "refit_all": False,
         "epochs": 40,
         "patience": 5,
         "max_len": 50,
@@ -204,6 +228,8 @@ class ContentKind(RecsKind):
     name = "content"
     label = "Content similarity (product text)"
     algorithm_path = "ai.recs.algorithms.content.ContentSimilarity"
-    default_options = {"since_days": 0}
+    measure_optional = True
+    # The embeddings do not depend on behaviour: no refit needed.
+    default_options = {"since_days": 0, "refit_all": False, "recent": 5, "batch_size": 128}
     all_products = True
     with_texts = True

@@ -1,0 +1,119 @@
+"""The recommendation kinds train end-to-end through the pipeline (eager Celery) and serve."""
+from __future__ import annotations
+
+import pytest
+
+from ai import registry
+from ai.kinds import get_kind
+from ai.kinds.recs import ServedRecommender
+from ai.models import ModelVersion, TrainingRun
+from ai.recs.service import recommend
+from ai.training import start_run
+
+from .conftest import add_events
+
+
+@pytest.fixture
+def baskets(products):
+    """40 shoppers who buy in pairs: products 2k and 2k+1 always together, then the next two products."""
+    for shopper in range(40):
+        pair = shopper % 6
+        bought = [products[(2 * pair + n) % 12].pk for n in range(4)]
+        add_events(f"s{shopper}", bought, event_type="purchase")
+
+
+def train(kind: str, options: dict, capture) -> TrainingRun:
+    with capture(execute=True):
+        run = start_run(kind, options, via="test")
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.error + run.traceback
+    return run
+
+
+def test_cooccurrence_trains_measures_registers_and_serves_also_bought(
+    settings, products, baskets, django_capture_on_commit_callbacks
+):
+    settings.AI_MAX_PER_CATEGORY = 0
+    run = train("cooccurrence", {}, django_capture_on_commit_callbacks)
+    assert run.progress == 100
+    assert 0 <= run.metrics["ndcg@10"] <= run.metrics["hr@10"] <= 1
+    assert run.metrics["eval_users"] == 40
+    assert run.data_summary["interactions"] == 160
+    version = ModelVersion.objects.get(training_run=run)
+    assert version.status == ModelVersion.Status.LIVE  # the first version of a kind goes live
+
+    model = registry.live_model("cooccurrence")
+    assert isinstance(model, ServedRecommender)
+    assert sorted(model.item_keys.tolist()) == sorted(p.pk for p in products)
+
+    recs = recommend(placement="product_also_bought", product_id=products[0].pk, visitor_id="new", limit=3)
+    assert recs.model_version_id == version.pk
+    assert recs.sources == ["cooccurrence"]
+    assert [item.id for item in recs.items][0] == products[1].pk  # always bought together
+
+
+@pytest.mark.slow
+def test_sasrec_trains_with_progress_per_epoch_and_serves_home(products, baskets, django_capture_on_commit_callbacks):
+    options = {"epochs": 4, "patience": 2, "hidden": 16, "layers": 1, "max_len": 10, "dropout": 0.0, "lr": 0.01}
+    run = train("sasrec", options, django_capture_on_commit_callbacks)
+    epochs = [point.get("epoch") for point in run.loss_curve if point.get("epoch")]
+    assert epochs and max(epochs) >= 1 and all(point["loss"] > 0 for point in run.loss_curve if "loss" in point)
+    assert "ndcg@10" in run.metrics and "hr@10" in run.metrics
+    version = ModelVersion.objects.get(training_run=run)
+    _, config = registry.read_artifacts(version)
+    assert len(config["item_keys"]) == 12 and "histories" not in config  # histories are read at serve time
+
+    add_events("me", [products[0].pk], event_type="purchase")
+    recs = recommend(placement="home", visitor_id="me", limit=4)
+    assert recs.model_version_id == version.pk and recs.title == "Recommended for you"
+    assert recs.sources[0] == "sasrec"
+    assert len(recs.items) == 4 and products[0].pk not in [item.id for item in recs.items]
+
+
+@pytest.mark.slow
+def test_content_trains_from_product_text_and_serves_similar(categories, django_capture_on_commit_callbacks):
+    from tests.factories import ProductFactory
+
+    texts = [
+        ("Beeswax pillar candle", "A tall candle of pure beeswax, honey scent."),
+        ("Soy tealight candles", "Twelve small soy wax candles for lanterns."),
+        ("Ceramic coffee mug", "A stoneware mug for coffee or tea."),
+        ("Enamel camping mug", "A light enamel cup for coffee outdoors."),
+        ("Jute shopping bag", "A sturdy bag of jute for the market."),
+        ("Canvas tote bag", "A cotton canvas tote bag with long handles."),
+    ]
+    made = [ProductFactory(title=t, description=d, category=categories[i // 2]) for i, (t, d) in enumerate(texts)]
+    run = train("content", {}, django_capture_on_commit_callbacks)  # no shoppers yet: trained, unmeasured
+    assert run.metrics == {} or "ndcg@10" in run.metrics
+    recs = recommend(placement="product_similar", product_id=made[0].pk, visitor_id="v", limit=2)
+    assert recs.sources == ["content"]
+    assert recs.items[0].id == made[1].pk  # the other candle
+
+
+@pytest.mark.parametrize(
+    "kind, options, message",
+    [
+        ("sasrec", {"epochs": "many"}, "must be a int"),
+        ("cooccurrence", {"layers": 2}, "Unknown option 'layers'"),
+        ("content", {"refit_all": "maybe"}, "true or false"),
+    ],
+)
+def test_bad_options_are_refused_before_anything_is_stored(db, kind, options, message):
+    with pytest.raises(ValueError, match=message):
+        start_run(kind, options)
+    assert not TrainingRun.objects.exists()
+
+
+def test_too_little_behaviour_fails_the_run_with_a_reason(products, django_capture_on_commit_callbacks):
+    add_events("only-one", [products[0].pk, products[1].pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        run = start_run("cooccurrence", {})
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.FAILED
+    assert "Not enough behaviour" in run.error
+    assert not ModelVersion.objects.exists()
+
+
+def test_kind_defaults_are_small_enough_for_the_demo():
+    assert get_kind("sasrec").default_options["max_seconds"] <= 120
+    assert get_kind("cooccurrence").default_options["refit_all"] is True
