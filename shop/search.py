@@ -16,8 +16,8 @@ SEARCH_CONFIG = "english"
 
 
 def normalise_query(raw: str | None) -> str:
-    """Collapse whitespace and cut to MAX_QUERY_LENGTH characters."""
-    return " ".join((raw or "").split())[:MAX_QUERY_LENGTH]
+    """Collapse whitespace, drop NUL characters (PostgreSQL refuses them) and cut to MAX_QUERY_LENGTH."""
+    return " ".join((raw or "").replace("\x00", " ").split())[:MAX_QUERY_LENGTH]
 
 
 def search_products(query: str, queryset: QuerySet[Product] | None = None) -> QuerySet[Product]:

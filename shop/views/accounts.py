@@ -13,7 +13,7 @@ from shop.forms import SignUpForm
 from shop.models import Order
 from shop.services.accounts import sign_in
 
-from .utils import paginate, safe_next
+from .utils import paginate, safe_next, url_text
 
 ORDERS_PER_PAGE = 20
 
@@ -63,7 +63,7 @@ def account(request: HttpRequest) -> HttpResponse:
 @login_required
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     # Another shopper's order is a 404, not a 403: it does not reveal that the number exists.
-    order = get_object_or_404(Order, number=number, user=request.user)
+    order = get_object_or_404(Order, number=url_text(number), user=request.user)
     lines = list(order.lines.select_related("product"))
     history = list(order.status_changes.all())
     return render(request, "shop/order_detail.html", {"order": order, "lines": lines, "history": history})

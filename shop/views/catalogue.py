@@ -9,7 +9,7 @@ from shop.forms import SORT_ORDERING, AddToBasketForm, ListingForm
 from shop.models import Category, Product
 from shop.search import normalise_query, search_products
 
-from .utils import paginate
+from .utils import paginate, url_text
 
 BESTSELLER_COUNT = 8
 
@@ -31,7 +31,7 @@ def _listing_notice(form: ListingForm) -> str:
 
 
 def category_detail(request: HttpRequest, path: str) -> HttpResponse:
-    category = get_object_or_404(Category, path=path.strip("/"))
+    category = get_object_or_404(Category, path=url_text(path).strip("/"))
     form = ListingForm(request.GET or None)
     sort = form.sort_value()
     products = Product.objects.active().filter(category__in=Category.objects.filter(category.descendant_filter()))

@@ -13,6 +13,8 @@ from shop.services import basket as basket_service
 from shop.services.checkout import SHIPPING_METHODS, ShippingAddress, place_order
 from shop.templatetags.shop_tags import money
 
+from .utils import url_text
+
 # Order numbers this browser placed as a guest, so that it (and only it) can see the confirmation.
 SESSION_PLACED_ORDERS = "shop_placed_orders"
 
@@ -75,7 +77,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
 
 
 def order_confirmation(request: HttpRequest, number: str) -> HttpResponse:
-    order = get_object_or_404(Order, number=number)
+    order = get_object_or_404(Order, number=url_text(number))
     own = request.user.is_authenticated and order.user_id == request.user.pk
     if not own and number not in request.session.get(SESSION_PLACED_ORDERS, []):
         raise Http404("No such order")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 
 PAGE_SIZE = 24
@@ -34,3 +34,10 @@ def first_error(form) -> str:
         if errors:
             return errors[0]
     return "Please check your input."
+
+
+def url_text(value: str) -> str:
+    """A text value taken from the URL path, refused (404) when it holds a NUL, which PostgreSQL cannot store or compare."""
+    if "\x00" in value:
+        raise Http404("No such page")
+    return value

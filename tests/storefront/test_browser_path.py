@@ -49,6 +49,7 @@ def test_home_to_order_history(browser_page, transactional_db, monkeypatch):
     expect(page.get_by_role("heading", level=1)).to_have_text("Home & Garden")
     page.get_by_role("link", name="Candles").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Candles")
+    page.screenshot(path=f"{SCREENSHOT_DIR}/storefront-category.png", full_page=True)
     page.get_by_role("link", name=target.title).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(target.title)
     page.screenshot(path=f"{SCREENSHOT_DIR}/storefront-product.png", full_page=True)
@@ -60,6 +61,7 @@ def test_home_to_order_history(browser_page, transactional_db, monkeypatch):
     expect(page.get_by_role("status").filter(has_text="Added 3")).to_be_visible()
     expect(page.locator("[data-basket-count]")).to_have_text("3")
     expect(page.get_by_test_id("basket-subtotal")).to_have_text("£7.65")
+    page.screenshot(path=f"{SCREENSHOT_DIR}/storefront-basket.png", full_page=True)
 
     # Checkout: sign in on the way; the anonymous basket follows into the account.
     page.get_by_role("link", name="Go to checkout").click()
@@ -74,6 +76,8 @@ def test_home_to_order_history(browser_page, transactional_db, monkeypatch):
     page.get_by_label("Town or city").fill("Bristol")
     page.get_by_label("Postcode").fill("BS1 4DJ")
     page.get_by_label(re.compile("Express delivery")).check()
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=f"{SCREENSHOT_DIR}/storefront-checkout.png", full_page=True)
     page.get_by_role("button", name="Place order").click()
 
     # Confirmation

@@ -169,7 +169,10 @@ def test_search_finds_products_and_records_the_query(client, merchant, tree):
     assert Event.objects.filter(event_type="search", query="cake stand").count() == 1
 
 
-@pytest.mark.parametrize("params", [{}, {"q": ""}, {"q": "   "}, {"q": "x" * 5000}, {"q": "zzzz", "sort": "nope", "page": "x"}])
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"q": ""}, {"q": "   "}, {"q": "x" * 5000}, {"q": "zzzz", "sort": "nope", "page": "x"}, {"q": "&|!(':*"}, {"q": "a\x00b"}],
+)
 def test_search_bad_or_empty_queries_are_handled(client, product, params):
     response = client.get(reverse("shop:search"), params)
 
@@ -202,3 +205,10 @@ def test_postgres_full_text_search_ranks_title_over_description_and_stems(client
 
     response = client.get(reverse("shop:search"), {"q": "candle -towel"})
     assert titles(response) == ["Scented Candles Set"]
+
+
+@pytest.mark.parametrize("url", ["/c/home%00/", "/orders/A%00B/confirmation/", "/account/orders/A%00B/"])
+def test_nul_characters_in_urls_are_404_on_every_database(client, user, tree, url):
+    client.force_login(user)
+
+    assert client.get(url).status_code == 404
