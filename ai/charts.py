@@ -35,14 +35,8 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     raw = (high - low) / max(count - 1, 1)
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    start = math.floor(low / step) * step
-    ticks = []
-    value = start
-    while value <= high + step * 1e-9:
-        if value >= low - step * 1e-9:
-            ticks.append(round(value, 12))
-        value += step
-    return ticks
+    first, last = math.floor(low / step + 1e-9), math.ceil(high / step - 1e-9)
+    return [round(n * step, 12) for n in range(first, last + 1)]
 
 
 def _format(value: float) -> str:
@@ -87,8 +81,11 @@ def line_chart_svg(
     x_lo, x_hi = min(xs), max(xs)
     y_lo = min(ys) if y_min is None else min(y_min, min(ys))
     y_hi = max(ys)
-    if y_hi == y_lo:
-        y_hi, y_lo = y_hi + (abs(y_hi) or 1) * 0.5, y_lo - (abs(y_lo) or 1) * 0.5 if y_min is None else y_lo
+    if y_hi == y_lo:  # a flat line: give it some room
+        pad = (abs(y_hi) or 1.0) * 0.5
+        y_hi = y_hi + pad
+        if y_min is None:
+            y_lo = y_lo - pad
     y_ticks = nice_ticks(y_lo, y_hi)
     y_lo, y_hi = min(y_lo, y_ticks[0]), max(y_hi, y_ticks[-1])
     plot_w, plot_h = width - left - right, height - top - bottom

@@ -62,10 +62,13 @@ class Command(BaseCommand):
         in_process = bool(app.conf.task_always_eager)
         failed = []
         for name in kinds:
-            run = start_run(name, options, via="cli", enqueue=not (in_process and wait))
+            # Without a broker the run executes here and now (what the eager task would do).
+            run = start_run(name, options, via="cli", enqueue=not in_process)
             self.stdout.write(f"{name}: run #{run.pk} {'started' if in_process else 'queued on the gpu queue'}")
             if wait:
                 run = self._wait(run, in_process=in_process, show_bar=verbosity > 0)
+            elif in_process:
+                run = execute_run(run.pk) or TrainingRun.objects.get(pk=run.pk)
             else:
                 run.refresh_from_db()
             self._summary(run)
