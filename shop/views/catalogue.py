@@ -11,7 +11,7 @@ from shop.search import normalise_query, search_products
 
 from .utils import paginate, url_text
 
-BESTSELLER_COUNT = 8
+BESTSELLER_COUNT = 10
 
 
 def home(request: HttpRequest) -> HttpResponse:
