@@ -88,3 +88,9 @@ def test_privacy_form_is_csrf_protected():
 def test_footer_include_links_to_the_privacy_page():
     html = render_to_string("ai/privacy_link.html")
     assert f'href="{reverse("ai:privacy")}"' in html
+
+
+def test_every_page_footer_links_to_the_privacy_page(client):
+    response = client.get(reverse("ai:privacy"))  # any page extending base.html
+    footer = response.content.decode().split('<footer', 1)[1]
+    assert f'href="{reverse("ai:privacy")}"' in footer
