@@ -11,6 +11,12 @@ from tests.factories import CategoryFactory, MerchantFactory, ProductFactory, Us
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Sign-up and sign-in tests hash passwords; the production hasher's work factor only slows them down."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_recommender_caches():
     """The recommender caches the catalogue and popularity in-process; every test starts without them."""
     from ai.recs import service
