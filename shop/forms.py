@@ -5,9 +5,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 
-# The services enforce the same bound (shop.services.basket.MAX_QUANTITY); the form gives the
-# shopper a clear message before the request reaches them.
-MAX_QUANTITY = 999
+# The services enforce the same bound; the form gives the shopper a clear message first.
+from shop.services.basket import MAX_QUANTITY
 
 SORT_CHOICES = [
     ("popular", "Most popular"),

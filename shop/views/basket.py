@@ -1,6 +1,8 @@
 """The basket page and its POST actions (add, change quantity, remove), each redirecting after the POST."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,7 +21,7 @@ def basket_detail(request: HttpRequest) -> HttpResponse:
     lines = basket_service.basket_lines(basket)
     for line in lines:
         line.form = BasketQuantityForm(initial={"product_id": line.product_id, "quantity": line.quantity})
-    subtotal = sum((line.line_total for line in lines), start=0)
+    subtotal = sum((line.line_total for line in lines), Decimal("0.00"))
     context = {
         "basket": basket,
         "lines": lines,

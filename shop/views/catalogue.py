@@ -24,9 +24,9 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _listing_notice(form: ListingForm) -> str:
+def _listing_notice(form: ListingForm, default_label: str = "the most popular products") -> str:
     if form.is_bound and "sort" in form.errors:
-        return "That sort order is not available, so the most popular products come first."
+        return f"That sort order is not available, so {default_label} come first."
     return ""
 
 
@@ -81,6 +81,6 @@ def search(request: HttpRequest) -> HttpResponse:
     page, page_note = paginate(request, products)
     if query:
         tracking.record(request, "search", query=query)
-    notices = [n for n in (_listing_notice(form).replace("the most popular products", "the best matches"), page_note) if n]
+    notices = [n for n in (_listing_notice(form, "the best matches"), page_note) if n]
     context = {"query": query, "form": form, "sort": sort, "page": page, "products": page.object_list, "notices": notices}
     return render(request, "shop/search.html", context)

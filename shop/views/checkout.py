@@ -1,6 +1,8 @@
 """Checkout (address, delivery, payment) and the order confirmation page."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -65,7 +67,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
             request.session[SESSION_PLACED_ORDERS] = [*placed[-19:], order.number]
             messages.success(request, f"Thank you! Your order {order.number} is placed.")
             return redirect("shop:order_confirmation", number=order.number)
-    subtotal = sum((line.line_total for line in lines), start=0)
+    subtotal = sum((line.line_total for line in lines), Decimal("0.00"))
     context = {
         "form": form,
         "lines": lines,

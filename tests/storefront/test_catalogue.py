@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from ai.models import Event
 from shop.models import Product
-from tests.factories import CategoryFactory, ProductFactory
+from tests.factories import ProductFactory
 
 
 def titles(response) -> list[str]:
