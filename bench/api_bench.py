@@ -145,7 +145,7 @@ def main() -> None:
     args = parser.parse_args()
 
     call_command("migrate", verbosity=0)
-    print(f"database: {connection.vendor}; loading {args.products} products…", flush=True)
+    print(f"database: {connection.vendor}; {os.cpu_count()} CPUs; loading {args.products} products…", flush=True)
     raw_key = setup(args.products)
     connection.close()
     port = free_port()
@@ -156,8 +156,8 @@ def main() -> None:
                 drive(pool, port, path, raw_key, args.concurrency, args.concurrency * 10, 10)  # warm up
                 r = drive(pool, port, path, raw_key, args.concurrency, args.requests, args.seconds)
                 print(f"{name:28s} {r['requests']:5d} requests in {r['seconds']:.1f} s = {r['rps']:.0f} req/s; "
-                      f"p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms, p99 {r['p99']:.1f} ms; errors {r['errors']}",
-                      flush=True)
+                      f"p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms, p99 {r['p99']:.1f} ms; errors {r['errors']}; "
+                      f"load average {os.getloadavg()[0]:.1f}", flush=True)
     finally:
         server.terminate()
         server.wait(timeout=30)
