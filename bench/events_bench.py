@@ -8,6 +8,9 @@ Migrates the database named by DATABASE_URL (use a dedicated one), creates a few
 - calls `record()` `--calls` times with a tracked visitor (one INSERT in its own transaction each; on
   PostgreSQL also with AI_TRACKING_ASYNC_COMMIT=False), and with an opted-out one (the no-op path),
   reporting µs per call.
+- runs `backfill_purchase_events()` over `--backfill-lines` synthetic order lines (an in-memory adapter, so
+  this times the write side: the order-id scan, building events, bulk_create in batches), then again to
+  show the idempotent re-run.
 The events it created are deleted at the end.
 """
 from __future__ import annotations
@@ -18,6 +21,8 @@ import os
 import statistics
 import time
 import uuid
+from datetime import datetime, timedelta, timezone as dt_timezone
+from decimal import Decimal
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -33,6 +38,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client, RequestFactory  # noqa: E402
 
 from ai import tracking  # noqa: E402
+from ai.adapter import BaseShopAdapter, OrderLineInfo  # noqa: E402
 from ai.models import Event  # noqa: E402
 
 BENCH_PREFIX = "bench-"
@@ -97,12 +103,47 @@ def bench_record(calls: int, product_ids: list[int], *, tracked: bool) -> dict:
     return {"calls": calls, "seconds": elapsed, "calls_per_s": calls / elapsed, "us_per_call": elapsed / calls * 1e6}
 
 
+BACKFILL_EPOCH = datetime(1999, 1, 1, tzinfo=dt_timezone.utc)  # marks the bench's synthetic orders
+
+
+class SyntheticOrdersAdapter(BaseShopAdapter):
+    """Order lines made up in memory (5 per order, one order a minute), to time the backfill's write side."""
+
+    lines = 0
+
+    def iter_order_lines(self, since=None, until=None):
+        for i in range(self.lines):
+            order = i // 5
+            yield OrderLineInfo(
+                order_id=10**12 + order, user_id=None, product_id=1 + i % 500, quantity=1 + i % 3,
+                unit_price=Decimal("2.95"), placed_at=BACKFILL_EPOCH + timedelta(minutes=order),
+            )
+
+
+def bench_backfill(lines: int) -> dict:
+    from django.test import override_settings
+
+    SyntheticOrdersAdapter.lines = lines
+    with override_settings(AI_SHOP_ADAPTER=f"{__name__}.SyntheticOrdersAdapter"):
+        started = time.perf_counter()
+        created = tracking.backfill_purchase_events(progress=False)
+        first = time.perf_counter() - started
+        started = time.perf_counter()
+        again = tracking.backfill_purchase_events(progress=False)
+        second = time.perf_counter() - started
+    if (created, again) != (lines, 0):
+        raise SystemExit(f"backfill created {created} then {again} events from {lines} lines")
+    Event.objects.filter(event_type="purchase", created_at__lt=BACKFILL_EPOCH + timedelta(days=3650)).delete()
+    return {"lines": lines, "seconds": first, "events_per_s": lines / first, "rerun_seconds": second}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batches", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--calls", type=int, default=5000)
     parser.add_argument("--products", type=int, default=200)
+    parser.add_argument("--backfill-lines", type=int, default=100_000, help="0 skips the backfill benchmark")
     parser.add_argument("--keep", action="store_true", help="keep the events it created")
     args = parser.parse_args()
 
@@ -135,6 +176,13 @@ def main() -> None:
         )
     opted_out = bench_record(args.calls, product_ids, tracked=False)
     print(f"record() for an opted-out visitor: {opted_out['us_per_call']:.1f} µs per call (stores nothing)")
+
+    if args.backfill_lines:
+        backfill = bench_backfill(args.backfill_lines)
+        print(
+            f"backfill_purchase_events(): {backfill['lines']:,} order lines in {backfill['seconds']:.1f} s "
+            f"({backfill['events_per_s']:,.0f} events/s); the idempotent re-run took {backfill['rerun_seconds']:.1f} s"
+        )
 
     if not args.keep:
         deleted, _ = Event.objects.filter(visitor_id__startswith=BENCH_PREFIX).delete()
