@@ -128,7 +128,8 @@ def test_malformed_json_gets_400(staff_client):
 
 def test_anonymous_callers_are_refused():
     response = APIClient().post(URL, {"events": [view_event(None)]}, format="json")
-    assert response.status_code in (401, 403)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
     assert Event.objects.count() == 0
 
 
