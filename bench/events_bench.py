@@ -7,7 +7,7 @@ Migrates the database named by DATABASE_URL (use a dedicated one), creates a few
   (so the figure includes JSON parsing, validation, the reference checks and the INSERTs, but no network);
 - calls `record()` `--calls` times with a tracked visitor (one INSERT in its own transaction each; on
   PostgreSQL also with AI_TRACKING_ASYNC_COMMIT=False), and with an opted-out one (the no-op path),
-  reporting µs per call.
+  reporting µs per call; and times VisitorMiddleware alone per request.
 - runs `backfill_purchase_events()` over `--backfill-lines` synthetic order lines (an in-memory adapter, so
   this times the write side: the order-id scan, building events, bulk_create in batches), then again to
   show the idempotent re-run.
@@ -137,6 +137,26 @@ def bench_backfill(lines: int) -> dict:
     return {"lines": lines, "seconds": first, "events_per_s": lines / first, "rerun_seconds": second}
 
 
+def bench_middleware(calls: int) -> float:
+    """µs per request that VisitorMiddleware adds (cookie check, opt-out check, visitor id), view excluded."""
+    from django.http import HttpResponse
+
+    from ai.middleware import VisitorMiddleware
+
+    response = HttpResponse()
+    middleware = VisitorMiddleware(lambda request: response)
+    requests = []
+    for i in range(calls):
+        request = RequestFactory().get("/")
+        if i % 2:
+            request.COOKIES["aisle_vid"] = uuid.uuid4().hex  # half returning visitors, half new ones
+        requests.append(request)
+    started = time.perf_counter()
+    for request in requests:
+        middleware(request)
+    return (time.perf_counter() - started) / calls * 1e6
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batches", type=int, default=20)
@@ -176,6 +196,7 @@ def main() -> None:
         )
     opted_out = bench_record(args.calls, product_ids, tracked=False)
     print(f"record() for an opted-out visitor: {opted_out['us_per_call']:.1f} µs per call (stores nothing)")
+    print(f"VisitorMiddleware: {bench_middleware(args.calls):.1f} µs per request")
 
     if args.backfill_lines:
         backfill = bench_backfill(args.backfill_lines)
