@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--device", default=None)
+    parser.add_argument("--no-refit", action="store_true", help="rank with the tuned model (no refit)")
     parser.add_argument("--option", action="append", default=[], help="model.name=value, repeatable")
     args = parser.parse_args(argv)
     try:
@@ -56,7 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{data.n_users} users, {data.n_items} items, {len(data.users)} interactions", file=sys.stderr)
     rows = []
     try:
-        for result in run_evaluation(data, names, k=args.k, device=args.device, options=options, progress=progress):
+        for result in run_evaluation(
+            data, names, k=args.k, device=args.device, options=options, progress=progress, refit=not args.no_refit
+        ):
             row = result.as_row()
             rows.append(row)
             if args.json:

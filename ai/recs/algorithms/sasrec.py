@@ -91,7 +91,8 @@ class SASRec(Recommender):
         weight_decay: float = 0.0,
         batch_size: int = 128,
         epochs: int = 200,
-        patience: int = 10,
+        patience: int = 5,
+        val_users: int = 10_000,
         max_seconds: float | None = None,
         seed: int = 0,
         device: str | torch.device | None = None,
@@ -106,6 +107,7 @@ class SASRec(Recommender):
         self.batch_size = batch_size
         self.epochs = epochs
         self.patience = patience
+        self.val_users = val_users  # validate on a fixed random sample of this many users (0: all)
         self.max_seconds = max_seconds
         self.seed = seed
         self.device = resolve_device(device)
@@ -152,6 +154,12 @@ class SASRec(Recommender):
         order_key = lengths.numpy()
 
         validate = valid_targets is not None and (valid_targets >= 0).any()
+        if validate:
+            valid_targets = np.asarray(valid_targets).copy()
+            candidates = np.flatnonzero(valid_targets >= 0)
+            if self.val_users and len(candidates) > self.val_users:
+                dropped = np.setdiff1d(candidates, rng.choice(candidates, self.val_users, replace=False))
+                valid_targets[dropped] = -1
         optimiser = torch.optim.Adam(self.net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         best_ndcg, best_state, since_best = -1.0, None, 0
         started, cpu_started = time.perf_counter(), time.process_time()

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load as load_tensors
+from safetensors.torch import save as save_tensors
+
+from ai.recs.algorithms.cooccurrence import CoOccurrence
+from ai.recs.algorithms.sasrec import SASRec
+from ai.recs.base import Recommender
+from ai.recs.evaluation import evaluate, leave_one_out
+
+from .conftest import make_interactions
+
+
+class RandomScores(Recommender):
+    name = "random"
+
+    def fit(self, data, *, valid_targets=None, progress=None):
+        self.n_items, self.rng = data.n_items, np.random.default_rng(0)
+        return self
+
+    def score(self, histories):
+        return self.rng.random((len(histories), self.n_items))
+
+    def to_state(self):
+        return {}, {}
+
+    @classmethod
+    def from_state(cls, tensors, config):
+        raise NotImplementedError
+
+
+def stored_and_loaded(model: Recommender) -> Recommender:
+    """Through the same formats the registry uses: safetensors bytes and a JSON config."""
+    tensors, config = model.to_state()
+    return type(model).from_state(load_tensors(save_tensors(tensors)), json.loads(json.dumps(config)))
+
+
+def random_ndcg(data) -> float:
+    return evaluate("random", RandomScores, data).ndcg
+
+
+def test_cooccurrence_finds_planted_baskets_far_better_than_random(planted_baskets):
+    result = evaluate("cooccurrence", CoOccurrence, planted_baskets)
+    assert result.hr == 1.0  # the target is always one of the two unseen items of the shopper's group
+    assert result.ndcg > 0.7
+    assert random_ndcg(planted_baskets) < 0.15
+
+
+def test_cooccurrence_neighbours_are_the_items_bought_together(planted_baskets):
+    model = CoOccurrence(neighbours=10).fit(planted_baskets)
+    items, weights = model.similar(7, 4)
+    assert sorted(items.tolist()) == [5, 6, 8, 9]
+    assert np.all(np.diff(weights) <= 0) and np.all(weights > 0)
+
+
+def test_cooccurrence_weights_recent_items_more_and_tunes_recency_on_sequences(planted_sequences):
+    split = leave_one_out(planted_sequences)
+    model = CoOccurrence().fit(split.train, valid_targets=split.valid_targets)
+    assert model.recency < 1.0  # in a walk, the latest item says most about the next one
+    assert set(model.validation) >= {1.0, 0.0}
+    result = evaluate("cooccurrence", CoOccurrence, planted_sequences)
+    assert result.ndcg > 3 * random_ndcg(planted_sequences)
+
+
+def test_cooccurrence_state_round_trip_gives_identical_scores(planted_baskets):
+    model = CoOccurrence(neighbours=8, recency=0.7).fit(planted_baskets)
+    loaded = stored_and_loaded(model)
+    histories = planted_baskets.histories()[:20] + [np.array([], dtype=np.int64)]
+    assert np.array_equal(model.score(histories), loaded.score(histories))
+    assert np.array_equal(model.similar(3, 5)[0], loaded.similar(3, 5)[0])
+    assert not model.score([np.array([], dtype=np.int64)]).any()
+
+
+def tiny_sasrec(**kwargs) -> SASRec:
+    options = dict(max_len=10, hidden=32, layers=1, heads=1, dropout=0.1, lr=0.01, batch_size=64, epochs=12, device="cpu")
+    return SASRec(**{**options, **kwargs})
+
+
+@pytest.mark.slow
+def test_sasrec_learns_planted_sequences_and_stops_early(planted_sequences):
+    points = []
+    split = leave_one_out(planted_sequences)
+    tuner = tiny_sasrec(patience=3).fit(split.train, valid_targets=split.valid_targets, progress=lambda f, **p: points.append(p))
+    assert points and {"epoch", "loss", "val_ndcg", "seconds"} <= set(points[0])
+    assert points[-1]["loss"] < points[0]["loss"]
+    assert max(p["val_ndcg"] for p in points) > 0.8
+    assert tuner.tuned_params()["epochs"] == max(points, key=lambda p: p["val_ndcg"])["epoch"]
+    result = evaluate("sasrec", tiny_sasrec, planted_sequences)
+    assert result.hr > 0.9 and result.ndcg > 0.8
+    assert random_ndcg(planted_sequences) < 0.15
+
+
+def test_sasrec_state_round_trip_gives_identical_scores():
+    data = make_interactions([[0, 1, 2, 3], [1, 2, 3, 4], [2, 3, 4, 0]] * 4, n_items=5)
+    model = tiny_sasrec(epochs=3, max_len=3).fit(data)
+    loaded = stored_and_loaded(model)
+    histories = [np.array([0, 1, 2, 3, 4]), np.array([3]), np.array([], dtype=np.int64)]
+    scores = model.score(histories)
+    assert scores.shape == (3, 5)
+    assert np.allclose(scores, loaded.score(histories), atol=1e-6)
+    assert not scores[2].any()  # no history, no opinion
+    # Only the most recent max_len items count.
+    assert np.allclose(model.score([np.array([4, 0, 1, 2])]), model.score([np.array([0, 1, 2])]), atol=1e-6)
+    assert loaded.similar(0, 2)[0].tolist() != [0] and 0 not in loaded.similar(0, 4)[0]
+
+
+def test_sasrec_needs_a_history_of_two():
+    with pytest.raises(ValueError, match="two or more"):
+        tiny_sasrec(epochs=1).fit(make_interactions([[0], [1]], n_items=2))
+
+
+def test_sasrec_device_argument():
+    assert tiny_sasrec(device="cpu").device == torch.device("cpu")
+    assert SASRec(device=None).device.type == ("cuda" if torch.cuda.is_available() else "cpu")
