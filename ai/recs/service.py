@@ -14,11 +14,13 @@ import threading
 import time
 import uuid
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Iterable
 
 import numpy as np
+import torch
 from django.db.models import Case, IntegerField, Max, Sum, Value, When
 
 from ai.adapter import ProductInfo
@@ -32,11 +34,15 @@ logger = logging.getLogger(__name__)
 MAX_LIMIT = 50
 HISTORY_LENGTH = 50
 HISTORY_EVENTS = (EventType.VIEW, EventType.ADD_TO_CART, EventType.PURCHASE)
-# Candidates fetched per list before the category rules: room for the rules to drop some.
-POOL_FACTOR = 4
-POOL_EXTRA = 16
-# The same-category fallback of "Similar products" looks this deep into popularity.
-CATEGORY_POOL = 400
+# Candidates fetched per list (one get_products call) before the category rules: room for the rules
+# to drop some. Unavailable, viewed, basket and bought products are masked before, over the catalogue.
+POOL_FACTOR = 2
+POOL_EXTRA = 8
+# The cold popularity keeps this many products (with their categories, for the same-category fallback).
+COLD_POPULAR_MAX = 5000
+# Scoring one shopper is a handful of small matrix products: one thread is fastest, and a web server's
+# parallelism comes from its processes. (Many threads on a busy machine made it ten times slower.)
+SERVING_TORCH_THREADS = 1
 POPULARITY_TTL_S = 300.0
 POPULARITY_WINDOW_DAYS = 90
 EVENT_WEIGHTS = {EventType.PURCHASE: 3, EventType.ADD_TO_CART: 2, EventType.VIEW: 1}
@@ -80,7 +86,7 @@ _candidates: dict[int, Any] = {}
 _MISSING = object()
 _positions: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
 _popular: dict[tuple[int, int], "Popular"] = {}
-_popularity: tuple[float, np.ndarray, np.ndarray] | None = None
+_popularity: tuple[float, np.ndarray, np.ndarray, np.ndarray] | None = None
 
 
 def reset_caches() -> None:
@@ -218,9 +224,9 @@ def popularity(catalogue: rules.Catalogue) -> Popular:
             logger.exception("popularity model unusable; using the popularity of the stored events")
         else:
             return _remember(key, result)
-    keys, scores = _cold_popularity()
+    keys, scores, categories = _cold_popularity()
     key = (id(keys), catalogue.token)
-    return _popular.get(key) or _remember(key, _map_popular(catalogue, keys, scores, None, None))
+    return _popular.get(key) or _remember(key, _map_popular(catalogue, keys, scores, categories, None))
 
 
 def _map_popular(catalogue, keys, scores, categories, version_id) -> Popular:
@@ -251,13 +257,14 @@ def _algorithm_of(model: Any) -> Any:
     return getattr(model, "algorithm", model)
 
 
-def _cold_popularity() -> tuple[np.ndarray, np.ndarray]:
+def _cold_popularity() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Weighted counts of purchases, add-to-baskets and views over the last 90 days of stored events
-    (or, with no events, units ordered from the shop's order lines), cached for a few minutes."""
+    (or, with no events, units ordered from the shop's order lines), for the COLD_POPULAR_MAX most
+    popular products, with their categories; cached for a few minutes."""
     global _popularity
     now = time.monotonic()
     if _popularity is not None and now - _popularity[0] < POPULARITY_TTL_S:
-        return _popularity[1], _popularity[2]
+        return _popularity[1], _popularity[2], _popularity[3]
     events = Event.objects.filter(event_type__in=list(EVENT_WEIGHTS), product_id__isnull=False)
     latest = events.aggregate(latest=Max("created_at"))["latest"]
     counts: dict[int, float] = {}
@@ -281,10 +288,16 @@ def _cold_popularity() -> tuple[np.ndarray, np.ndarray]:
         except NotImplementedError:
             pass
         counts = {p: float(q) for p, q in units.items()}
-    keys = np.array(sorted(counts), dtype=np.int64)
-    scores = np.array([counts[k] for k in keys], dtype=np.float32)
-    _popularity = (now, keys, scores)
-    return keys, scores
+    top = sorted(counts, key=lambda p: (-counts[p], p))[:COLD_POPULAR_MAX]
+    info = ai_settings.adapter().get_products(top) if top else {}
+    keys = np.array(sorted(top), dtype=np.int64)
+    scores = np.array([counts[int(k)] for k in keys], dtype=np.float32)
+    categories = np.array(
+        [info[int(k)].category_id if int(k) in info and info[int(k)].category_id is not None else -1 for k in keys],
+        dtype=np.int64,
+    )
+    _popularity = (now, keys, scores, categories)
+    return keys, scores, categories
 
 
 # -- history ------------------------------------------------------------------------------------
@@ -318,6 +331,18 @@ def recent_history(*, user_id: int | None, visitor_id: str | None, length: int =
 
 
 # -- the call -----------------------------------------------------------------------------------
+
+
+@contextmanager
+def _torch_threads(count: int):
+    previous = torch.get_num_threads()
+    if previous != count:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        if previous != count:
+            torch.set_num_threads(previous)
 
 
 def _clean_limit(limit: int | None) -> int:
@@ -377,12 +402,13 @@ def recommend(
         if source is None:
             continue
         try:
-            if info.needs_product:
-                scores = source.model.score_similar(product_id, limit * POOL_FACTOR + POOL_EXTRA + len(basket))
-            elif placement == "basket" and kind == "cooccurrence":
-                scores = source.model.score_history(basket or seeds)
-            else:
-                scores = source.model.score_history(seeds)
+            with _torch_threads(SERVING_TORCH_THREADS):
+                if info.needs_product:
+                    scores = source.model.score_similar(product_id, limit * POOL_FACTOR + POOL_EXTRA + len(basket))
+                elif placement == "basket" and kind == "cooccurrence":
+                    scores = source.model.score_history(basket or seeds)
+                else:
+                    scores = source.model.score_history(seeds)
         except Exception:  # a model failing must not take the page down: the others and popularity answer
             logger.exception("%s model failed for %s", kind, placement)
             continue
@@ -402,16 +428,15 @@ def recommend(
     pool = limit * POOL_FACTOR + POOL_EXTRA + (len(bought) if repeat else 0)
 
     # "Similar products" of a product no model knows: popular products of its category.
-    filter_by_viewed_category = False
-    if placement == "product_similar" and not used:
+    if placement == "product_similar" and not used and popular.categories is not None:
         category = popular.category_of(product_id)
-        if category is not None and popular.categories is not None:
+        if category is None:  # a product nobody has touched yet: ask the shop (one query)
+            viewed = adapter.get_products([int(product_id)]).get(int(product_id))
+            category = viewed.category_id if viewed is not None else None
+        if category is not None:
             in_category = allowed & (popular.categories == category)
             if in_category.any():
                 allowed = in_category
-        else:  # categories unknown here: filter a deep pool by the viewed product's category below
-            filter_by_viewed_category = True
-            pool = max(pool, CATEGORY_POOL)
 
     if used:
         combined += blend.POPULARITY_FILL * popular.scores
@@ -419,13 +444,7 @@ def recommend(
         combined = popular.scores
         allowed &= combined > 0
     candidates = [int(p) for p in catalogue.ids[blend.top_k(combined, pool, allowed)]]
-    fetch = candidates + ([int(product_id)] if filter_by_viewed_category else [])
-    products = adapter.get_products(fetch) if fetch else {}
-    if filter_by_viewed_category:
-        viewed = products.get(int(product_id))
-        if viewed is not None and viewed.category_id is not None:
-            same = [p for p in candidates if p in products and products[p].category_id == viewed.category_id]
-            candidates = same or candidates
+    products = adapter.get_products(candidates) if candidates else {}
     items = rules.select(candidates, products, limit=limit, bought=bought, repeat_categories=repeat)
 
     used.sort(key=lambda pair: -pair[0])

@@ -1,0 +1,204 @@
+"""Latency of the recommendation call (`ai.recs.service.recommend`), in-process and warmed.
+
+    .venv/bin/python -m bench.recs_serving                      # 4,000 and 100,000 products
+    .venv/bin/python -m bench.recs_serving --sizes 4000 --calls 300
+
+For each catalogue size it builds a shop in a scratch database (a SQLite file in a temporary directory
+unless DATABASE_URL is set: then use a dedicated database, everything in it is replaced): products in 50
+categories, and shoppers whose views and purchases follow a Zipf popularity. It then registers and
+promotes one version of every kind through the registry, so that serving goes exactly the production
+path (live version lookup, sha256-verified load, in-process caches):
+- popularity and co-occurrence fitted on those events;
+- SASRec (default size: 2 layers, 64 wide, 50 items of history) and content (384-d embeddings, the
+  size all-MiniLM-L6-v2 gives) with initialised, untrained weights: their serving cost does not depend
+  on the values of the weights, and training them on 100,000 synthetic products would measure nothing.
+Each placement is then called `--calls` times (after `--warmup` calls) for random shoppers with a
+history and random viewed products; the time of every call is taken with perf_counter. It includes
+the shopper's history query, the business rules and the one `get_products` query.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+
+_scratch = None
+if "DATABASE_URL" not in os.environ:
+    _scratch = tempfile.TemporaryDirectory(prefix="bench-recs-")
+    os.environ["DATABASE_URL"] = f"sqlite:///{_scratch.name}/bench.sqlite3"
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from ai import registry  # noqa: E402
+from ai.kinds import TrainedModel  # noqa: E402
+from ai.models import Event, ModelVersion, TrainingRun  # noqa: E402
+from ai.recs import service  # noqa: E402
+from ai.recs.algorithms.content import ContentSimilarity  # noqa: E402
+from ai.recs.algorithms.cooccurrence import CoOccurrence  # noqa: E402
+from ai.recs.algorithms.popularity import Popularity  # noqa: E402
+from ai.recs.algorithms.sasrec import SASRec  # noqa: E402
+from ai.recs.data import build_interactions  # noqa: E402
+from shop.models import Category, Merchant, Product  # noqa: E402
+
+PLACEMENTS = ("home", "product_also_bought", "product_similar", "basket", "confirmation")
+N_CATEGORIES = 50
+
+
+def build_shop(n_products: int, n_shoppers: int, per_shopper: int, seed: int = 0) -> list[int]:
+    Event.objects.all().delete()
+    ModelVersion.objects.all().delete()
+    TrainingRun.objects.all().delete()
+    Product.objects.all().delete()
+    Category.objects.filter(slug__startswith="bench-recs-").delete()
+    merchant, _ = Merchant.objects.get_or_create(slug="bench-recs", defaults={"name": "Bench recs"})
+    categories = [
+        Category.objects.get_or_create(parent=None, slug=f"bench-recs-{c}", defaults={"name": f"Category {c}"})[0]
+        for c in range(N_CATEGORIES)
+    ]
+    Product.objects.bulk_create(
+        (
+            Product(
+                merchant=merchant, category=categories[i % N_CATEGORIES], title=f"Product {i}", slug=f"p-{i}",
+                sku=f"BR{i:07d}", price="4.20", stock=100, description=f"Bench product number {i}.",
+            )
+            for i in range(n_products)
+        ),
+        batch_size=5000,
+    )
+    ids = list(Product.objects.order_by("pk").values_list("pk", flat=True))
+    rng = np.random.default_rng(seed)
+    # Zipf-like popularity: rank r drawn with probability ~ 1 / (r + 10).
+    weights = 1.0 / (np.arange(n_products) + 10.0)
+    weights /= weights.sum()
+    picks = rng.choice(n_products, size=(n_shoppers, per_shopper), p=weights)
+    types = rng.choice(["view", "view", "view", "add_to_cart", "purchase"], size=(n_shoppers, per_shopper))
+    start = timezone.now() - timedelta(days=60)
+    events = (
+        Event(
+            event_type=str(types[s, n]), visitor_id=f"bench-{s}", product_id=ids[picks[s, n]],
+            created_at=start + timedelta(hours=int(s % 1000), minutes=5 * n),
+        )
+        for s in range(n_shoppers)
+        for n in range(per_shopper)
+    )
+    Event.objects.bulk_create(events, batch_size=5000)
+    return ids
+
+
+def register(kind: str, algorithm, item_keys, wrapped: bool = True) -> ModelVersion:
+    tensors, config = algorithm.to_state()
+    if wrapped:
+        config = {"algorithm": config, "item_keys": [int(k) for k in item_keys], "options": {}}
+    version = registry.register_version(kind, TrainedModel(tensors=tensors, config=config, metrics={}))
+    return registry.promote(version)
+
+
+def train_models(ids: list[int]) -> dict[str, float]:
+    timings = {}
+    started = time.perf_counter()
+    data = build_interactions()
+    timings["read events"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    register("popularity", Popularity().fit(data), data.item_keys, wrapped=False)
+    timings["popularity fit"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    register("cooccurrence", CoOccurrence(recency=0.9).fit(data), data.item_keys)
+    timings["cooccurrence fit"] = time.perf_counter() - started
+
+    # Untrained SASRec of the default size over every product.
+    sasrec = SASRec(device="cpu")
+    sasrec.n_items = len(ids)
+    sasrec.net = sasrec._new_net().eval()
+    register("sasrec", sasrec, ids)
+
+    content = ContentSimilarity(device="cpu")
+    generator = torch.Generator().manual_seed(0)
+    content.embeddings = torch.nn.functional.normalize(torch.randn(len(ids), 384, generator=generator), dim=1)
+    register("content", content, ids)
+    return timings
+
+
+def measure(ids: list[int], n_shoppers: int, calls: int, warmup: int, seed: int = 1) -> dict[str, list[float]]:
+    rng = np.random.default_rng(seed)
+    registry.clear_cache()
+    service.reset_caches()
+    results: dict[str, list[float]] = {}
+    for placement in PLACEMENTS:
+        times = []
+        for n in range(warmup + calls):
+            visitor = f"bench-{int(rng.integers(n_shoppers))}"
+            product = int(ids[int(rng.integers(len(ids)))])
+            basket = [int(ids[int(i)]) for i in rng.integers(len(ids), size=2)]
+            kwargs = {"placement": placement, "visitor_id": visitor}
+            if placement.startswith("product_"):
+                kwargs["product_id"] = product
+            if placement in ("basket", "confirmation"):
+                kwargs["basket_product_ids"] = basket
+            started = time.perf_counter()
+            recs = service.recommend(**kwargs)
+            elapsed = (time.perf_counter() - started) * 1000
+            if n >= warmup:
+                times.append(elapsed)
+            assert recs.items, f"empty list for {placement}"
+        results[placement] = times
+    return results
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="4000,100000", help="catalogue sizes, comma-separated")
+    parser.add_argument("--calls", type=int, default=500, help="measured calls per placement")
+    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--per-shopper", type=int, default=12)
+    args = parser.parse_args(argv)
+
+    media = tempfile.TemporaryDirectory(prefix="bench-recs-media-")
+    settings.MEDIA_ROOT = media.name
+    settings.AI_AB_CANDIDATE_SHARE = 0.0
+    call_command("migrate", verbosity=0, interactive=False)
+    print(f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
+          f"torch threads {torch.get_num_threads()}, {args.calls} calls per placement after {args.warmup} warm-up")
+    for size in (int(s) for s in args.sizes.split(",")):
+        n_shoppers = max(2000, size // 2)
+        started = time.perf_counter()
+        ids = build_shop(size, n_shoppers, args.per_shopper)
+        built = time.perf_counter() - started
+        timings = train_models(ids)
+        results = measure(ids, n_shoppers, args.calls, args.warmup)
+        print(f"\n## {size:,} products, {n_shoppers:,} shoppers, {n_shoppers * args.per_shopper:,} events "
+              f"(built in {built:.0f} s; " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()) + ")")
+        print("| placement | p50 ms | p95 ms | mean ms |")
+        print("|---|---|---|---|")
+        every = []
+        for placement, times in results.items():
+            every += times
+            print(f"| {placement} | {percentile(times, 50):.2f} | {percentile(times, 95):.2f} | "
+                  f"{statistics.fmean(times):.2f} |")
+        print(f"| all placements | {percentile(every, 50):.2f} | {percentile(every, 95):.2f} | "
+              f"{statistics.fmean(every):.2f} |")
+        sys.stdout.flush()
+    media.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
