@@ -212,3 +212,18 @@ def test_nul_characters_in_urls_are_404_on_every_database(client, user, tree, ur
     client.force_login(user)
 
     assert client.get(url).status_code == 404
+
+
+def test_postgres_search_uses_the_gin_index(require_postgres, merchant, tree):
+    from django.db import connection
+
+    from shop.search import search_products
+
+    ProductFactory.create_batch(20, merchant=merchant, category=tree["kitchen"])
+    sql, params = search_products("candle holder").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # tiny tables: make the planner show what it can use
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "product_search_vector_idx" in plan
