@@ -134,3 +134,20 @@ def test_wrong_method_is_json_405(client_w):
     response = client_w.put("/api/v1/products/", {}, format="json")
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize("query", ["search=%00", "sku=%00", "ordering=%00", "search=" + "x" * 5000,
+                                   "ordering=-nonexistent", "status=%00"])
+def test_odd_query_strings_never_fail(client_w, product, query):
+    path = "/api/v1/orders/" if query.startswith("status") else "/api/v1/products/"
+    response = client_w.get(f"{path}?{query}")
+    assert response.status_code in (200, 400), (query, response.content)
+    assert response["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.parametrize("title", ["nul\x00byte", "\ud800"])
+def test_unstorable_strings_are_400(client_w, title):
+    body = json.dumps({**VALID, "title": title}).encode()
+    response = client_w.generic("POST", "/api/v1/products/", body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert not Product.objects.exists()

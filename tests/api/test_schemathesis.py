@@ -7,6 +7,8 @@ body conforms to the schema.
 """
 from __future__ import annotations
 
+import os
+
 import pytest
 import requests
 import schemathesis
@@ -23,7 +25,8 @@ from schemathesis.specs.openapi.checks import (
 from tests.api.conftest import keyed_client, make_order
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-MAX_EXAMPLES = 12
+# More examples for a deeper local run: API_FUZZ_EXAMPLES=200 pytest tests/api/test_schemathesis.py
+MAX_EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "12"))
 
 
 @pytest.mark.django_db(transaction=True)
