@@ -61,7 +61,9 @@ def broker(redis_url):
     client.delete(*keys)
     saved = {name: app.conf[name] for name in ("broker_url", "task_always_eager")}
     app.conf.update(broker_url=redis_url, task_always_eager=False)
+    # Eager calls of earlier tests leave pools bound to the old broker URL.
     app._pool = None
+    app.amqp._producer_pool = None
     try:
         yield redis_url
     finally:
@@ -105,6 +107,7 @@ def start_worker(require_postgres, broker, tmp_path):
 
     yield start
     for proc, log in workers:
+        print(f"--- {log.name} ---\n{log.read_text()[-4000:]}")  # shown when the test fails
         if proc.poll() is None:
             proc.terminate()
             try:
