@@ -291,3 +291,14 @@ def test_synthetic_baskets_have_co_purchase_structure():
     partner_pairs = len(synthetic.THEMES) * len(synthetic.COLOURS) * 4  # 48 adjacent pairs
     cross_theme_pairs = 60 * 59 // 2 - len(synthetic.THEMES) * (10 * 9 // 2)  # 1,500
     assert partners / partner_pairs > 10 * (cross_theme / cross_theme_pairs)
+
+
+@pytest.mark.django_db
+def test_without_the_data_file_it_builds_the_synthetic_shop(demo_settings, monkeypatch, tmp_path):
+    from shop.management.commands import load_demo
+
+    monkeypatch.setattr(load_demo, "default_data_path", lambda: tmp_path / "absent.csv.gz")
+    output = run()
+
+    assert "building the synthetic demo shop instead" in output
+    assert Product.objects.count() == 60 and Product.objects.filter(sku__startswith="990").count() == 60
