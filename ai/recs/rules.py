@@ -77,6 +77,28 @@ def allowed_mask(catalogue: Catalogue, excluded: Iterable[int]) -> np.ndarray:
     return mask
 
 
+def preselect(
+    ranked: np.ndarray, categories: np.ndarray, count: int, max_per_category: int | None = None
+) -> np.ndarray:
+    """The first `count` of these catalogue positions (best first) within the category cap, by the
+    categories known ahead (catalogue-space array, -1 for unknown: never capped here)."""
+    if max_per_category is None:
+        max_per_category = ai_settings.MAX_PER_CATEGORY
+    if not max_per_category:
+        return ranked[:count]
+    seen: dict[int, int] = {}
+    keep = []
+    for position, category in zip(ranked.tolist(), categories[ranked].tolist()):
+        if category >= 0:
+            if seen.get(category, 0) >= max_per_category:
+                continue
+            seen[category] = seen.get(category, 0) + 1
+        keep.append(position)
+        if len(keep) >= count:
+            break
+    return np.asarray(keep, dtype=np.int64)
+
+
 def is_repeat_purchase(product: ProductInfo, repeat_categories: Sequence) -> bool:
     wanted = {str(c).lower() for c in repeat_categories}
     return str(product.category_id).lower() in wanted or product.category_name.lower() in wanted

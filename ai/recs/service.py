@@ -36,8 +36,10 @@ HISTORY_LENGTH = 50
 HISTORY_EVENTS = (EventType.VIEW, EventType.ADD_TO_CART, EventType.PURCHASE)
 # Candidates fetched per list (one get_products call) before the category rules: room for the rules
 # to drop some. Unavailable, viewed, basket and bought products are masked before, over the catalogue.
-POOL_FACTOR = 2
-POOL_EXTRA = 8
+POOL_FACTOR = 4
+POOL_EXTRA = 16
+# Products fetched beyond `limit` when the categories are known ahead (in case one changed category).
+FETCH_SLACK = 2
 # The cold popularity keeps this many products (with their categories, for the same-category fallback).
 COLD_POPULAR_MAX = 5000
 # Scoring one shopper is a handful of small matrix products: one thread is fastest, and a web server's
@@ -443,7 +445,12 @@ def recommend(
     else:  # nothing personal to go on: popular products, and only ones that someone has wanted
         combined = popular.scores
         allowed &= combined > 0
-    candidates = [int(p) for p in catalogue.ids[blend.top_k(combined, pool, allowed)]]
+    ranked = blend.top_k(combined, pool, allowed)
+    if not repeat and popular.categories is not None:
+        # The category cap applied ahead with the categories known to popularity, so that only about
+        # `limit` products are fetched; `rules.select` below checks again with the shop's own answer.
+        ranked = rules.preselect(ranked, popular.categories, limit + FETCH_SLACK)
+    candidates = [int(p) for p in catalogue.ids[ranked]]
     products = adapter.get_products(candidates) if candidates else {}
     items = rules.select(candidates, products, limit=limit, bought=bought, repeat_categories=repeat)
 
