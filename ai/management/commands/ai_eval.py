@@ -23,6 +23,9 @@ class Command(BaseCommand):
         parser.add_argument("--models", help="comma-separated model names (default: all the data supports, plus als)")
         parser.add_argument("--k", type=int, default=10, help="list length for HR/NDCG/coverage (default 10)")
         parser.add_argument("--json", action="store_true", help="one JSON object per model per line")
+        parser.add_argument(
+            "--no-refit", action="store_true", help="rank with the tuned model instead of refitting (faster)"
+        )
         parser.add_argument("--device", default=None, help="torch device (default: cuda when available, else cpu)")
 
     def handle(self, *args, **options):
@@ -46,7 +49,9 @@ class Command(BaseCommand):
             self.stderr.write(f"{data.n_users} users, {data.n_items} items, {len(data.users)} interactions")
         rows = []
         try:
-            for result in run_evaluation(data, names, k=k, device=options["device"], progress=progress):
+            for result in run_evaluation(
+                data, names, k=k, device=options["device"], progress=progress, refit=not options["no_refit"]
+            ):
                 row = result.as_row()
                 rows.append(row)
                 if options["json"]:
