@@ -30,6 +30,8 @@ from .tracking import event_transaction
 BEACON_EVENT_TYPES = (EventType.REC_IMPRESSION, EventType.REC_CLICK)
 PLACEMENT_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 LIST_ID_MAX_LENGTH = 64
+LIST_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{0,64}$")
+MAX_POSITION = 1000
 MAX_PRODUCTS_PER_IMPRESSION = 100
 MAX_ID = 2**63  # ids are stored in 64-bit integer columns
 RATE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -132,8 +134,8 @@ def _validate_event(item: Any) -> tuple[dict[str, Any] | None, dict[str, str]]:
     else:
         model_version = _positive_int(model_version)
     list_id = item.get("list_id", "")
-    if not isinstance(list_id, str) or len(list_id) > LIST_ID_MAX_LENGTH:
-        errors["list_id"] = f"must be a string of at most {LIST_ID_MAX_LENGTH} characters"
+    if not isinstance(list_id, str) or not LIST_ID_RE.match(list_id):
+        errors["list_id"] = f"must be at most {LIST_ID_MAX_LENGTH} letters, digits, '_', '-', '.' or ':'"
     row: dict[str, Any] = {"event_type": event_type, "placement": placement, "model_version_id": model_version}
     if event_type == EventType.REC_IMPRESSION:
         ids = item.get("product_ids")
@@ -146,8 +148,10 @@ def _validate_event(item: Any) -> tuple[dict[str, Any] | None, dict[str, str]]:
         if row["product_id"] is None:
             errors["product_id"] = "required: a product id"
         position = item.get("position")
-        if position is not None and (isinstance(position, bool) or not isinstance(position, int) or position < 0):
-            errors["position"] = "must be a non-negative integer"
+        if position is not None and (
+            isinstance(position, bool) or not isinstance(position, int) or not 0 <= position < MAX_POSITION
+        ):
+            errors["position"] = f"must be an integer from 0 to {MAX_POSITION - 1}"
         row["extra"] = {"list_id": list_id} | ({"position": position} if position is not None else {})
     return (None if errors else row), errors
 

@@ -87,6 +87,11 @@ def event_transaction() -> Iterator[None]:
         yield
 
 
+def _clean_text(value: str | None, max_length: int) -> str:
+    # Text columns on PostgreSQL cannot hold NUL characters; a query typed into a URL can carry one.
+    return (value or "").replace("\x00", "")[:max_length]
+
+
 def _insert(event: Event) -> None:
     with event_transaction():
         event.save(force_insert=True)
@@ -126,8 +131,8 @@ def record(
                 visitor_id=visitor_id,
                 user_id=user_id,
                 product_id=int(product_id) if product_id is not None else None,
-                query=(query or "")[:QUERY_MAX_LENGTH],
-                placement=(placement or "")[:PLACEMENT_MAX_LENGTH],
+                query=_clean_text(query, QUERY_MAX_LENGTH),
+                placement=_clean_text(placement, PLACEMENT_MAX_LENGTH),
                 model_version_id=model_version_id,
                 session_key=_session_key(request),
                 extra=extra or {},

@@ -1,10 +1,12 @@
 """`POST /api/v1/events/`: a headless shop sends its shoppers' events in batches, all or nothing."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -17,6 +19,7 @@ from ..conf import ai_settings
 from ..models import Event, ModelVersion
 from ..tracking import EVENT_NAME_RE, is_valid_event_type, record_events_bulk
 
+MAX_ID = 2**63 - 1  # ids are stored in 64-bit columns
 EXTRA_MAX_KEYS = 20
 EXTRA_MAX_CHARS = 2000
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -44,15 +47,15 @@ class EventInSerializer(serializers.Serializer):
         max_length=Event._meta.get_field("visitor_id").max_length, required=False, allow_blank=True, default="",
         help_text="The shopper's anonymous id in your shop. Each event needs a visitor_id or a user_id.",
     )
-    user_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
-    product_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+    user_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=MAX_ID)
+    product_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=MAX_ID)
     query = serializers.CharField(
         max_length=Event._meta.get_field("query").max_length, required=False, allow_blank=True, default=""
     )
     placement = serializers.CharField(
         max_length=Event._meta.get_field("placement").max_length, required=False, allow_blank=True, default=""
     )
-    model_version_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+    model_version_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=MAX_ID)
     session_key = serializers.CharField(
         max_length=Event._meta.get_field("session_key").max_length, required=False, allow_blank=True, default=""
     )
@@ -70,8 +73,11 @@ class EventInSerializer(serializers.Serializer):
         return value
 
     def validate_extra(self, value: dict) -> dict:
-        if len(value) > EXTRA_MAX_KEYS or len(str(value)) > EXTRA_MAX_CHARS:
+        encoded = json.dumps(value)
+        if len(value) > EXTRA_MAX_KEYS or len(encoded) > EXTRA_MAX_CHARS:
             raise serializers.ValidationError(f"Too big: at most {EXTRA_MAX_KEYS} keys and {EXTRA_MAX_CHARS} characters.")
+        if "\\u0000" in encoded:  # PostgreSQL's jsonb cannot store NUL characters
+            raise serializers.ValidationError("Null characters are not allowed.")
         return value
 
     def validate_created_at(self, value):
@@ -110,10 +116,18 @@ class EventsErrorSerializer(serializers.Serializer):
     error = EventsErrorDetailSerializer()
 
 
+def _existing_user_ids(ids: set[int]) -> set[int]:
+    User = get_user_model()
+    # The user table's key may be 32-bit: an id past its range cannot exist (and must not reach the query).
+    low, high = connection.ops.integer_field_range(User._meta.pk.get_internal_type())
+    in_range = {pk for pk in ids if (low is None or pk >= low) and (high is None or pk <= high)}
+    return set(User.objects.filter(pk__in=in_range).values_list("pk", flat=True)) if in_range else set()
+
+
 def reference_errors(rows: list[dict[str, Any]]) -> dict[str, dict[str, list[str]]]:
     """Rows naming users, products or model versions that do not exist (one query each)."""
     checks = {
-        "user_id": lambda ids: set(get_user_model().objects.filter(pk__in=ids).values_list("pk", flat=True)),
+        "user_id": _existing_user_ids,
         "model_version_id": lambda ids: set(ModelVersion.objects.filter(pk__in=ids).values_list("pk", flat=True)),
         "product_id": lambda ids: set(ai_settings.adapter().get_products(sorted(ids))),
     }

@@ -86,6 +86,10 @@ def test_one_bad_event_in_a_full_batch_stores_nothing(staff_client, product):
         ({"created_at": (timezone.now() + timedelta(days=1)).isoformat()}, "created_at"),
         ({"query": "q" * 201}, "query"),
         ({"event_type": "x" * 33}, "event_type"),
+        ({"extra": {"note": "a\x00b"}}, "extra"),  # PostgreSQL's jsonb refuses NUL
+        ({"query": "tea\x00pot"}, "query"),
+        ({"product_id": 2**63}, "product_id"),  # past a 64-bit column
+        ({"user_id": 2**40}, "user_id"),  # past a 32-bit user key: unknown, not a database error
     ],
 )
 def test_invalid_rows_are_listed_by_index_and_nothing_is_stored(staff_client, product, overrides, field):

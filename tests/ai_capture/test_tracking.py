@@ -50,6 +50,11 @@ def test_record_keeps_an_existing_visitor_id_and_the_signed_in_user(through_midd
     assert VISITOR_COOKIE not in response.cookies  # already had one
 
 
+def test_record_strips_nul_characters_that_postgres_cannot_store(through_middleware):
+    through_middleware(lambda r: tracking.record(r, "search", query="tea\x00pot"))
+    assert Event.objects.get().query == "teapot"
+
+
 @pytest.mark.parametrize(
     "cookies, headers",
     [
