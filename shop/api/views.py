@@ -9,8 +9,9 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import filters, mixins, status, viewsets
+from rest_framework import filters, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -137,11 +138,7 @@ class ProductViewSet(MerchantScopedMixin, viewsets.ModelViewSet):
         serializer.is_valid(raise_exception=True)
         merchant = self.merchant
         if merchant is None:
-            return Response(
-                {"error": {"code": "merchant_required", "message": "Bulk upsert needs a merchant's API key.",
-                           "fields": {}}},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            raise ValidationError("Bulk upsert works on one merchant's catalogue: use that merchant's API key.")
         result = bulk_upsert(merchant, serializer.validated_data["rows"], **self.actor())
         items = [{"id": p.pk, "sku": p.sku, "created": True} for p in result.created]
         items += [{"id": p.pk, "sku": p.sku, "created": False} for p in result.updated]

@@ -151,3 +151,15 @@ def test_unstorable_strings_are_400(client_w, title):
     response = client_w.generic("POST", "/api/v1/products/", body, content_type="application/json")
     assert response.status_code == 400, response.content
     assert not Product.objects.exists()
+
+
+def test_a_crash_is_a_json_500_without_details(client_w, monkeypatch):
+    from shop.api.views import ProductViewSet
+
+    def crash(self, request, *args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(ProductViewSet, "list", crash)
+    response = client_w.get("/api/v1/products/")
+    assert response.status_code == 500
+    assert response.json() == {"error": {"code": "server_error", "message": "Internal server error.", "fields": {}}}
