@@ -16,6 +16,8 @@ logger = logging.getLogger("ai.training")
 
 # Progress is written to the database at most this often (seconds); the last report is always written.
 WRITE_INTERVAL_S = 0.5
+# Whether the run was cancelled is read at most this often, so that a kind may report every batch.
+CANCEL_CHECK_S = 0.05
 LOG_TAIL_LINES = 200
 # The kind's own progress (0..100) fills this share of the run's bar; saving and registering the rest.
 TRAIN_SHARE = 95.0
@@ -28,8 +30,8 @@ ProgressListener = Callable[[TrainingRun], None]
 class RunContext(TrainingContext):
     """Writes progress, loss-curve points and log lines to the TrainingRun, throttled.
 
-    Every report also checks whether the run was cancelled (one indexed read), so that a cancelled
-    run stops at its next step by raising RunCancelled.
+    Reports also check whether the run was cancelled (one indexed read, at most every CANCEL_CHECK_S),
+    so that a cancelled run stops at its next step by raising RunCancelled.
     """
 
     def __init__(
@@ -47,6 +49,7 @@ class RunContext(TrainingContext):
         self._listener = listener
         self._clock = clock
         self._last_write = float("-inf")
+        self._last_cancel_check = float("-inf")
         self._dirty = False
         self._log: deque[str] = deque(run.log_tail.splitlines()[-LOG_TAIL_LINES:], maxlen=LOG_TAIL_LINES)
 
@@ -80,11 +83,14 @@ class RunContext(TrainingContext):
             if len(run.loss_curve) > MAX_CURVE_POINTS:
                 run.loss_curve = run.loss_curve[::2]
         self._dirty = True
-        if self._clock() - self._last_write >= WRITE_INTERVAL_S:
+        now = self._clock()
+        if now - self._last_write >= WRITE_INTERVAL_S:
             self.flush()
-        if TrainingRun.objects.filter(pk=run.pk, cancel_requested=True).exists():
-            self.flush()
-            raise RunCancelled(f"run #{run.pk} was cancelled")
+        if now - self._last_cancel_check >= CANCEL_CHECK_S:
+            self._last_cancel_check = now
+            if TrainingRun.objects.filter(pk=run.pk, cancel_requested=True).exists():
+                self.flush()
+                raise RunCancelled(f"run #{run.pk} was cancelled")
 
     def log(self, message: str) -> None:
         stamp = timezone.now().strftime("%H:%M:%S")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -23,7 +24,7 @@ class LoopKind(ModelKind):
 
     name = "test-loop"
     primary_metric = "score"
-    default_options = {"steps": 10, "cancel_at": 0, "explode_at": 0}
+    default_options = {"steps": 10, "cancel_at": 0, "explode_at": 0, "step_seconds": 0.0}
 
     def train(self, ctx):
         weight = torch.zeros(1, requires_grad=True)
@@ -36,6 +37,7 @@ class LoopKind(ModelKind):
             loss = (weight - 3.0).pow(2).sum()
             loss.backward()
             optimiser.step()
+            time.sleep(ctx.options["step_seconds"])  # a step's worth of work: cancellation is read every 0.05 s
             if step == ctx.options["cancel_at"]:
                 cancel_run(TrainingRun.objects.get(pk=ctx.run_id))  # as the admin would, from elsewhere
             ctx.log(f"step {step}")
@@ -59,7 +61,7 @@ def run_now(kind, options=None, capture=None):
 
 
 def test_a_cancelled_run_stops_at_its_next_step(loop_kind):
-    run = run_now("test-loop", {"steps": 50, "cancel_at": 3})
+    run = run_now("test-loop", {"steps": 50, "cancel_at": 3, "step_seconds": 0.06})
     assert run.status == Status.CANCELLED
     assert run.step == 3
     assert "step 4" not in run.log_tail
