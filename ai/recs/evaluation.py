@@ -222,9 +222,17 @@ class ImplicitALS(Recommender):
     name: ClassVar[str] = "als"
 
     def __init__(
-        self, *, factors: int = 256, regularization: float = 0.1, alpha: float = 20.0, iterations: int = 15, seed: int = 0
+        self,
+        *,
+        factors: int = 256,
+        regularization: float = 0.1,
+        alpha: float = 20.0,
+        iterations: int = 15,
+        num_threads: int = 1,
+        seed: int = 0,
     ):
         self.params = {"factors": factors, "regularization": regularization, "alpha": alpha, "iterations": iterations}
+        self.num_threads = num_threads
         self.seed = seed
         self.user_factors = self.item_factors = None
 
@@ -238,7 +246,10 @@ class ImplicitALS(Recommender):
         matrix.data[:] = 1.0  # duplicates summed by scipy: binarise
         from threadpoolctl import threadpool_limits
 
-        model = AlternatingLeastSquares(**self.params, random_state=self.seed, calculate_training_loss=False)
+        params = {**self.params, "factors": min(self.params["factors"], max(data.n_items, 1))}  # no more than items
+        model = AlternatingLeastSquares(
+            **params, num_threads=self.num_threads, random_state=self.seed, calculate_training_loss=False
+        )
         with threadpool_limits(1, "blas"):  # implicit's own advice: its threads and BLAS's fight otherwise
             model.fit(matrix, show_progress=False)
         self.item_factors = np.asarray(model.item_factors)
