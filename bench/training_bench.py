@@ -139,7 +139,7 @@ def main() -> None:
             ctx.report(progress=100 * step / args.reports, step=step, loss=1.0 / (step + 1))
         per_report = (time.perf_counter() - start) / args.reports
         print(f"RunContext.report(): {per_report * 1e6:.0f} µs per call over {args.reports} calls "
-              f"(one cancel check per call, a write at most every 0.5 s)")
+              f"(a cancellation check at most every 50 ms, a write at most every 0.5 s)")
 
         version = ModelVersion.objects.get(training_run=run)
         registry.promote(version)
