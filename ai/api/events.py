@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from ..conf import ai_settings
 from ..models import Event, ModelVersion
-from ..tracking import EVENT_NAME_RE, is_valid_event_type, record_events_bulk
+from ..tracking import EVENT_NAME_RE, record_events_bulk
 
 MAX_ID = 2**63 - 1  # ids are stored in 64-bit columns
 EXTRA_MAX_KEYS = 20
@@ -38,10 +38,12 @@ class CanRecordEvents(BasePermission):
 
 
 class EventInSerializer(serializers.Serializer):
-    event_type = serializers.CharField(
+    event_type = serializers.RegexField(
+        EVENT_NAME_RE,
         max_length=32,
+        error_messages={"invalid": f"Unknown event type: use a known type or a name matching {EVENT_NAME_RE.pattern}."},
         help_text="view, search, add_to_cart, remove_from_cart, purchase, rec_impression, rec_click, "
-        f"or a name of your own matching {EVENT_NAME_RE.pattern}.",
+        "or a name of your own (lower-case letters and underscores).",
     )
     visitor_id = serializers.CharField(
         max_length=Event._meta.get_field("visitor_id").max_length, required=False, allow_blank=True, default="",
@@ -66,11 +68,6 @@ class EventInSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField(
         required=False, allow_null=True, default=None, help_text="When it happened; defaults to now."
     )
-
-    def validate_event_type(self, value: str) -> str:
-        if not is_valid_event_type(value):
-            raise serializers.ValidationError(f"Unknown event type: use a known type or a name matching {EVENT_NAME_RE.pattern}.")
-        return value
 
     def validate_extra(self, value: dict) -> dict:
         encoded = json.dumps(value)
