@@ -4,6 +4,8 @@ import json
 import uuid
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from django.test import override_settings
 from django.urls import reverse
 
@@ -204,3 +206,27 @@ def test_beacon_needs_no_csrf_token(url, visitor):
     strict = Client(enforce_csrf_checks=True)
     strict.cookies["aisle_vid"] = visitor
     assert send(strict, url, {"events": [click()]}).status_code == 204
+
+
+JSON_SCALARS = st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.floats() | st.text(max_size=80)
+JSON_VALUES = st.recursive(JSON_SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)
+BEACON_KEYS = ["type", "placement", "model_version", "list_id", "product_ids", "product_id", "position"]
+FUZZED_EVENTS = st.dictionaries(
+    st.sampled_from(BEACON_KEYS),
+    st.sampled_from(["rec_impression", "rec_click", "home", "", "L1", 5, [1, 2]]) | JSON_VALUES,
+    max_size=len(BEACON_KEYS),
+)
+
+
+@override_settings(AI_BEACON_RATE_LIMIT="1000000/m")
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(payload=st.one_of(JSON_VALUES, st.fixed_dictionaries({"events": st.lists(FUZZED_EVENTS | JSON_VALUES, max_size=5)})))
+def test_any_json_gets_204_or_a_clear_400_never_a_server_error(client, url, visitor, payload):
+    before = Event.objects.count()
+    response = send(client, url, json.dumps(payload))
+    assert response.status_code in (204, 400), response.content
+    if response.status_code == 400:
+        assert response.json()["error"]["message"]
+        assert Event.objects.count() == before
+    else:
+        assert Event.objects.count() == before + len(payload["events"])
