@@ -176,7 +176,6 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "shop.api.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["shop.api.throttling.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": os.environ.get("API_THROTTLE_RATE", "1200/min")},
-    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Aisle merchant API",
