@@ -6,7 +6,8 @@ Migrates the database named by DATABASE_URL (use a dedicated one), loads `--prod
 bench merchant with a read key, starts gunicorn (2 workers, gthread so that connections are kept
 alive) on a free loopback port, and drives `GET /api/v1/products/` with `--concurrency` client
 processes, each holding one keep-alive connection, until `--requests` requests per scenario are
-done or `--seconds` have passed. Prints p50/p95/p99 latency and requests per second per scenario.
+done or `--seconds` have passed. Prints p50/p95/p99 latency and requests per second per scenario,
+and first the cost of one request in this process through Django's test client (no HTTP, no load).
 Everything it created is deleted at the end.
 """
 from __future__ import annotations
@@ -136,6 +137,19 @@ def drive(pool, port: int, path: str, raw_key: str, concurrency: int, requests: 
     }
 
 
+def in_process(raw_key: str, n: int = 100) -> float:
+    """Milliseconds per product-list request through Django's test client: no HTTP, no concurrency."""
+    from django.test import Client
+
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+    for _ in range(10):
+        client.get(SCENARIOS["list, default page (50)"])
+    started = time.perf_counter()
+    for _ in range(n):
+        assert client.get(SCENARIOS["list, default page (50)"]).status_code == 200
+    return (time.perf_counter() - started) / n * 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--products", type=int, default=10_000)
@@ -147,6 +161,12 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor}; {os.cpu_count()} CPUs; loading {args.products} products…", flush=True)
     raw_key = setup(args.products)
+    os.environ["API_THROTTLE_RATE"] = "100000000/min"
+    from django.conf import settings
+
+    settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"api_key": "100000000/min"}
+    print(f"in process, one request at a time: {in_process(raw_key):.1f} ms per page of 50; "
+          f"load average {os.getloadavg()[0]:.1f}", flush=True)
     connection.close()
     port = free_port()
     server = start_gunicorn(port)
