@@ -10,7 +10,8 @@ promotes one version of every kind through the registry, so that serving goes ex
 path (live version lookup, sha256-verified load, in-process caches):
 - popularity and co-occurrence fitted on those events;
 - SASRec (default size: 2 layers, 64 wide, 50 items of history) and content (384-d embeddings, the
-  size all-MiniLM-L6-v2 gives) with initialised, untrained weights: their serving cost does not depend
+  size all-MiniLM-L6-v2 gives, with their 64 nearest neighbours per product precomputed as the content
+  kind does at training time) with initialised, untrained weights: their serving cost does not depend
   on the values of the weights, and training them on 100,000 synthetic products would measure nothing.
 Each placement is then called `--calls` times (after `--warmup` calls) for random shoppers with a
 history and random viewed products; the time of every call is taken with perf_counter. It includes
@@ -44,6 +45,7 @@ from django.utils import timezone  # noqa: E402
 
 from ai import registry  # noqa: E402
 from ai.kinds import TrainedModel  # noqa: E402
+from ai.kinds.recs import NEIGHBOUR_SCORES_KEY, NEIGHBOURS_KEY, ContentKind, embedding_neighbours  # noqa: E402
 from ai.models import Event, ModelVersion, TrainingRun  # noqa: E402
 from ai.recs import service  # noqa: E402
 from ai.recs.algorithms.content import ContentSimilarity  # noqa: E402
@@ -98,8 +100,9 @@ def build_shop(n_products: int, n_shoppers: int, per_shopper: int, seed: int = 0
     return ids
 
 
-def register(kind: str, algorithm, item_keys, wrapped: bool = True) -> ModelVersion:
+def register(kind: str, algorithm, item_keys, wrapped: bool = True, extra_tensors=None) -> ModelVersion:
     tensors, config = algorithm.to_state()
+    tensors.update(extra_tensors or {})
     if wrapped:
         config = {"algorithm": config, "item_keys": [int(k) for k in item_keys], "options": {}}
     version = registry.register_version(kind, TrainedModel(tensors=tensors, config=config, metrics={}))
@@ -129,7 +132,10 @@ def train_models(ids: list[int]) -> dict[str, float]:
     content = ContentSimilarity(device="cpu")
     generator = torch.Generator().manual_seed(0)
     content.embeddings = torch.nn.functional.normalize(torch.randn(len(ids), 384, generator=generator), dim=1)
-    register("content", content, ids)
+    started = time.perf_counter()
+    neighbours, scores = embedding_neighbours(content.embeddings, ContentKind.precompute_neighbours)
+    timings["content neighbours"] = time.perf_counter() - started
+    register("content", content, ids, extra_tensors={NEIGHBOURS_KEY: neighbours, NEIGHBOUR_SCORES_KEY: scores})
     return timings
 
 

@@ -32,6 +32,9 @@ class ServedRecommender:
     algorithm: Recommender
     item_keys: np.ndarray  # int64: product id of item index i
     config: dict[str, Any] = field(default_factory=dict)
+    # Item-to-item neighbour lists precomputed at training time (content), else None.
+    neighbours: np.ndarray | None = None
+    neighbour_scores: np.ndarray | None = None
     _index: dict[int, int] | None = field(default=None, repr=False)
 
     @property
@@ -52,20 +55,54 @@ class ServedRecommender:
             return None
         return np.asarray(self.algorithm.score([history])[0], dtype=np.float32)
 
-    def score_similar(self, product_id: int, k: int) -> np.ndarray | None:
-        """Scores of every item as neighbours of one product (zeros outside the top k)."""
+    def similar_items(self, product_id: int, k: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The product's k nearest items (indices, positive scores), best first: from the neighbour
+        lists precomputed at training time when the version has them, else from the algorithm."""
         index = self.index_of([product_id])
         if len(index) == 0:
             return None
-        try:
-            neighbours, values = self.algorithm.similar(int(index[0]), k)
-        except TypeError:
-            return None
-        out = np.zeros(self.n_items, dtype=np.float32)
+        item = int(index[0])
+        if self.neighbours is not None:
+            neighbours, values = self.neighbours[item, :k], self.neighbour_scores[item, :k]
+        else:
+            try:
+                neighbours, values = self.algorithm.similar(item, k)
+            except TypeError:  # an algorithm without item-to-item similarity
+                return None
+        neighbours = np.asarray(neighbours, dtype=np.int64)
         values = np.asarray(values, dtype=np.float32)
-        keep = np.isfinite(values) & (values > 0)
-        out[np.asarray(neighbours)[keep]] = values[keep]
-        return out if keep.any() else None
+        keep = np.isfinite(values) & (values > 0) & (neighbours >= 0)
+        if not keep.any():
+            return None
+        return neighbours[keep], values[keep]
+
+
+NEIGHBOURS_KEY = "serving.neighbours"
+NEIGHBOUR_SCORES_KEY = "serving.neighbour_scores"
+
+
+def embedding_neighbours(
+    embeddings: torch.Tensor, k: int, *, device: torch.device | str = "cpu", block_rows: int = 256
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Top-k cosine neighbours of every row of L2-normalised embeddings (itself excluded), in blocks of
+    rows so that memory stays at block_rows x n floats. Serving then reads k numbers per product instead
+    of the whole embedding table (153 MB for 100,000 products)."""
+    n = embeddings.shape[0]
+    k = max(0, min(k, n - 1))
+    table = embeddings.to(device=device, dtype=torch.float32)
+    indices = torch.zeros((n, k), dtype=torch.int32)
+    scores = torch.zeros((n, k), dtype=torch.float32)
+    if k == 0:
+        return indices, scores
+    with torch.no_grad():
+        for start in range(0, n, block_rows):
+            stop = min(start + block_rows, n)
+            sims = table[start:stop] @ table.T
+            sims[torch.arange(stop - start), torch.arange(start, stop)] = -torch.inf
+            top = torch.topk(sims, k, dim=1)
+            indices[start:stop] = top.indices.to("cpu", torch.int32)
+            scores[start:stop] = top.values.to("cpu", torch.float32)
+    return indices, scores
 
 
 def _construct(cls: type[Recommender], options: dict[str, Any], **extra: Any) -> Recommender:
@@ -83,6 +120,8 @@ class RecsKind(ModelKind):
     kind_options: ClassVar[dict[str, Any]] = {"since_days": 0, "refit_all": False}
     # May a model be served unmeasured when there are too few shoppers to hold any out?
     measure_optional: ClassVar[bool] = False
+    # Neighbours per product to precompute from the model's embeddings at training time (0: none).
+    precompute_neighbours: ClassVar[int] = 0
     # Every product as an item (not only those with events), with its text: for the content model.
     all_products: ClassVar[bool] = False
     with_texts: ClassVar[bool] = False
@@ -123,7 +162,7 @@ class RecsKind(ModelKind):
             ctx.log(f"{self.name}: not measured ({exc})")
             model = _construct(cls, options, device=ctx.device)
             model.fit(data, progress=self._progress(ctx, start=5.0, span=90.0))
-            return self._trained(model, data, options, {}, summary)
+            return self._trained(model, data, options, {}, summary, ctx.device)
         progress = self._progress(ctx, start=5.0, span=85.0)
         started = time.perf_counter()
         if getattr(cls, "uses_validation", False):
@@ -153,11 +192,13 @@ class RecsKind(ModelKind):
             model = _construct(cls, options, device=ctx.device)
             model.fit(data)
             metrics["refit_all"] = 1.0
-        return self._trained(model, data, options, metrics, summary)
+        return self._trained(model, data, options, metrics, summary, ctx.device)
 
-    @staticmethod
-    def _trained(model, data, options, metrics, summary) -> TrainedModel:
+    def _trained(self, model, data, options, metrics, summary, device="cpu") -> TrainedModel:
         tensors, config = model.to_state()
+        if self.precompute_neighbours and getattr(model, "embeddings", None) is not None:
+            neighbours, scores = embedding_neighbours(model.embeddings, self.precompute_neighbours, device=device)
+            tensors = {**tensors, NEIGHBOURS_KEY: neighbours, NEIGHBOUR_SCORES_KEY: scores}
         config = {
             "algorithm": config,
             "item_keys": [int(k) for k in data.item_keys],
@@ -169,9 +210,19 @@ class RecsKind(ModelKind):
         cls = self.algorithm_class()
         params = inspect.signature(cls.from_state).parameters
         extra = {"device": "cpu"} if "device" in params else {}
+        tensors = dict(tensors)
+        neighbours = tensors.pop(NEIGHBOURS_KEY, None)
+        scores = tensors.pop(NEIGHBOUR_SCORES_KEY, None)
         algorithm = cls.from_state(tensors, config["algorithm"], **extra)
         keys = np.asarray(config["item_keys"], dtype=np.int64)
-        return ServedRecommender(kind=self.name, algorithm=algorithm, item_keys=keys, config=config)
+        return ServedRecommender(
+            kind=self.name,
+            algorithm=algorithm,
+            item_keys=keys,
+            config=config,
+            neighbours=None if neighbours is None else neighbours.numpy().astype(np.int64),
+            neighbour_scores=None if scores is None else scores.numpy().astype(np.float32),
+        )
 
     @staticmethod
     def _progress(ctx: TrainingContext, start: float, span: float):
@@ -229,6 +280,7 @@ class ContentKind(RecsKind):
     label = "Content similarity (product text)"
     algorithm_path = "ai.recs.algorithms.content.ContentSimilarity"
     measure_optional = True
+    precompute_neighbours = 64
     # The embeddings do not depend on behaviour: no refit needed.
     default_options = {"since_days": 0, "refit_all": False, "recent": 5, "batch_size": 128}
     all_products = True

@@ -76,6 +76,45 @@ def to_catalogue(scores: np.ndarray, positions: np.ndarray, present: np.ndarray,
     return out
 
 
+@dataclass(frozen=True)
+class Mapping:
+    """How one model's item indices land in the catalogue (built once per model and catalogue)."""
+
+    positions: np.ndarray  # catalogue position of every model item that is in the catalogue
+    present: np.ndarray  # bool per model item
+    to_position: np.ndarray  # catalogue position per model item, -1 when absent
+    size: int  # catalogue size
+    identity: bool  # model items == catalogue, in the same order: nothing to map
+
+    def dense(self, scores: np.ndarray) -> np.ndarray:
+        """A model-space score vector, normalised, in catalogue space."""
+        normalised = normalise(scores)
+        if self.identity:
+            return normalised
+        return to_catalogue(normalised, self.positions, self.present, self.size)
+
+    def sparse(self, items: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """A few (item, score) pairs (e.g. neighbours), scaled by the best, in catalogue space."""
+        out = np.zeros(self.size, dtype=np.float32)
+        if len(items) == 0:
+            return out
+        positions = self.to_position[items]
+        keep = positions >= 0
+        values = np.asarray(values, dtype=np.float32)
+        top = float(values.max())
+        if top > 0:
+            out[positions[keep]] = values[keep] / top
+        return out
+
+
+def mapping(catalogue_ids: np.ndarray, item_keys: np.ndarray) -> Mapping:
+    positions, present = map_positions(catalogue_ids, item_keys)
+    to_position = np.full(len(item_keys), -1, dtype=np.int64)
+    to_position[present] = positions
+    identity = len(item_keys) == len(catalogue_ids) and bool(np.array_equal(item_keys, catalogue_ids))
+    return Mapping(positions, present, to_position, len(catalogue_ids), identity)
+
+
 def top_k(scores: np.ndarray, k: int, allowed: np.ndarray) -> np.ndarray:
     """Indices of the k best allowed scores, best first (argpartition: O(n), no Python loop)."""
     candidates = np.flatnonzero(allowed)

@@ -76,7 +76,7 @@ class _Source:
     """A scoring model as serving sees it: its item keys and what it can score."""
 
     kind: str
-    model: Any  # ai.kinds.recs.ServedRecommender-like: item_keys, score_history, score_similar
+    model: Any  # ai.kinds.recs.ServedRecommender-like: item_keys, score_history, similar_items
     version_id: int | None
 
 
@@ -86,7 +86,7 @@ _lock = threading.Lock()
 _versions: dict[str, tuple[float, ModelVersion | None]] = {}
 _candidates: dict[int, Any] = {}
 _MISSING = object()
-_positions: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+_positions: dict[tuple[int, int], blend.Mapping] = {}
 _popular: dict[tuple[int, int], "Popular"] = {}
 _popularity: tuple[float, np.ndarray, np.ndarray, np.ndarray] | None = None
 
@@ -160,11 +160,11 @@ def _source(kind: str, arm: str) -> _Source | None:
     return _Source(kind, loaded.model, loaded.version_id)
 
 
-def _positions_for(source: _Source, catalogue: rules.Catalogue) -> tuple[np.ndarray, np.ndarray]:
+def _mapping(source: _Source, catalogue: rules.Catalogue) -> blend.Mapping:
     key = (id(source.model), catalogue.token)
     cached = _positions.get(key)
     if cached is None:
-        cached = blend.map_positions(catalogue.ids, np.asarray(source.model.item_keys, dtype=np.int64))
+        cached = blend.mapping(catalogue.ids, np.asarray(source.model.item_keys, dtype=np.int64))
         with _lock:
             if len(_positions) > 32:
                 _positions.clear()
@@ -175,8 +175,7 @@ def _positions_for(source: _Source, catalogue: rules.Catalogue) -> tuple[np.ndar
 def _in_catalogue(source: _Source, scores: np.ndarray | None, catalogue: rules.Catalogue) -> np.ndarray | None:
     if scores is None:
         return None
-    positions, present = _positions_for(source, catalogue)
-    mapped = blend.to_catalogue(blend.normalise(scores), positions, present, len(catalogue))
+    mapped = _mapping(source, catalogue).dense(scores)
     return mapped if mapped.any() else None
 
 
@@ -406,15 +405,15 @@ def recommend(
         try:
             with _torch_threads(SERVING_TORCH_THREADS):
                 if info.needs_product:
-                    scores = source.model.score_similar(product_id, limit * POOL_FACTOR + POOL_EXTRA + len(basket))
-                elif placement == "basket" and kind == "cooccurrence":
-                    scores = source.model.score_history(basket or seeds)
+                    found = source.model.similar_items(product_id, limit * POOL_FACTOR + POOL_EXTRA + len(basket))
+                    mapped = _mapping(source, catalogue).sparse(*found) if found is not None else None
+                    mapped = mapped if mapped is not None and mapped.any() else None
                 else:
-                    scores = source.model.score_history(seeds)
+                    seed = (basket or seeds) if placement == "basket" and kind == "cooccurrence" else seeds
+                    mapped = _in_catalogue(source, source.model.score_history(seed), catalogue)
         except Exception:  # a model failing must not take the page down: the others and popularity answer
             logger.exception("%s model failed for %s", kind, placement)
             continue
-        mapped = _in_catalogue(source, scores, catalogue)
         if mapped is not None:
             combined += weight * mapped
             used.append((weight, source))

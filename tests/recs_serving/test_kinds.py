@@ -85,6 +85,8 @@ def test_content_trains_from_product_text_and_serves_similar(categories, django_
     made = [ProductFactory(title=t, description=d, category=categories[i // 2]) for i, (t, d) in enumerate(texts)]
     run = train("content", {}, django_capture_on_commit_callbacks)  # no shoppers yet: trained, unmeasured
     assert run.metrics == {} or "ndcg@10" in run.metrics
+    served = registry.live_model("content")
+    assert served.neighbours.shape == (6, 5)  # every product's neighbours, precomputed at training time
     recs = recommend(placement="product_similar", product_id=made[0].pk, visitor_id="v", limit=2)
     assert recs.sources == ["content"]
     assert recs.items[0].id == made[1].pk  # the other candle
