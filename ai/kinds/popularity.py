@@ -14,7 +14,8 @@ from ai.recs.algorithms.popularity import Popularity
 from .base import ModelKind, TrainedModel, TrainingContext, register
 
 EVAL_K = 10
-EVAL_BATCH = 512
+# Users per evaluation batch: about 20 batches (points of the loss curve), within these bounds.
+EVAL_BATCH_MIN, EVAL_BATCH_MAX = 16, 1024
 
 
 @register
@@ -76,13 +77,14 @@ class PopularityKind(ModelKind):
         from ai.recs.evaluation import rank_metrics
 
         users = np.flatnonzero(targets >= 0)
+        batch_size = min(EVAL_BATCH_MAX, max(EVAL_BATCH_MIN, math.ceil(len(users) / 20)))
         probabilities = (model.scores_.astype(np.float64) + 1.0) / (model.scores_.sum() + model.n_items)
-        total_batches = max(1, math.ceil(len(users) / EVAL_BATCH))
+        total_batches = max(1, math.ceil(len(users) / batch_size))
         hits = dcg = nll = 0.0
         shown = np.zeros(model.n_items, dtype=bool)
         seen = 0
-        for step, start in enumerate(range(0, len(users), EVAL_BATCH), start=1):
-            batch = users[start : start + EVAL_BATCH]
+        for step, start in enumerate(range(0, len(users), batch_size), start=1):
+            batch = users[start : start + batch_size]
             batch_histories = [histories[u] for u in batch]
             top, ranks = rank_metrics(model.score(batch_histories), batch_histories, targets[batch], EVAL_K)
             shown[top.ravel()] = True

@@ -104,3 +104,16 @@ def test_model_versions_promote_and_rollback_actions_and_load_error(staff_client
     assert first.status == ModelVersion.Status.LIVE
     response = staff_client.post(changelist, {"action": "rollback_kinds", "_selected_action": [first.pk]}, follow=True)
     assert "nothing to roll back to" in response.content.decode()
+
+
+def test_pages_of_a_real_run_and_its_version(staff_client, shop_events, django_capture_on_commit_callbacks):
+    from ai.training import start_run
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run = start_run("popularity", {})
+    version = ModelVersion.objects.get(training_run=run)
+    run_page = staff_client.get(reverse("admin:ai_trainingrun_change", args=[run.pk])).content.decode()
+    assert reverse("admin:ai_modelversion_change", args=[version.pk]) in run_page
+    assert "<th>ndcg@10</th>" in run_page and "<polyline" in run_page
+    version_page = staff_client.get(reverse("admin:ai_modelversion_change", args=[version.pk])).content.decode()
+    assert f"run #{run.pk}" in version_page and version.checksums["weights.safetensors"] in version_page

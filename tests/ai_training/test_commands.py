@@ -60,6 +60,7 @@ def test_ai_train_all_trains_the_registered_retrain_kinds(shop_events, settings)
     assert list(TrainingRun.objects.values_list("kind", "status")) == [("popularity", "succeeded")]
 
 
+@pytest.mark.slow
 def test_manage_py_exits_with_status_1_and_a_readable_message(db):
     import subprocess
     import sys

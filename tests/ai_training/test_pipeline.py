@@ -21,7 +21,8 @@ def test_popularity_run_trains_registers_and_promotes(shop_events, catalogue, dj
     assert run.device.startswith("cpu")
     assert run.attempts == 1
     assert run.started_at and run.finished_at and run.heartbeat_at
-    assert run.loss_curve and all(point["loss"] > 0 for point in run.loss_curve)
+    assert [point["step"] for point in run.loss_curve] == [1, 2, 3]  # 40 held-out users in batches of 16
+    assert all(point["loss"] > 0 for point in run.loss_curve)
     assert 0 < run.metrics["ndcg@10"] <= run.metrics["hr@10"] <= 1
     assert run.metrics["users_evaluated"] == 40
     assert run.data_summary["interactions"] == len(shop_events)
