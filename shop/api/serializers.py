@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from django.utils.text import slugify
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -193,8 +192,6 @@ class BulkUpsertSerializer(StrictFieldsMixin, serializers.Serializer):
         for row in rows:
             if "category" in row:
                 row["category_id"] = row.pop("category")
-            if "title" in row and not row.get("slug"):
-                row["slug"] = slugify(row["title"])[:220] or "product"
         return rows
 
 

@@ -153,3 +153,14 @@ def test_bulk_upsert_limits(client_w):
         assert response.status_code == 400
         assert "rows" in response.json()["error"]["fields"]
     assert not Product.objects.exists()
+
+
+def test_bulk_upsert_keeps_slugs_of_existing_products(client_w, product):
+    old_slug = product.slug
+    response = client_w.post("/api/v1/products/bulk-upsert/", {"rows": [{"sku": product.sku, "title": "Renamed"},
+                                                                         {"sku": "N", "title": "Tin Can", "price": "1"}]},
+                             format="json")
+    assert response.status_code == 200
+    product.refresh_from_db()
+    assert (product.title, product.slug) == ("Renamed", old_slug)
+    assert Product.objects.get(sku="N").slug == "tin-can"
