@@ -150,3 +150,25 @@ def test_create_api_key_command_unknown_merchant(db):
     with pytest.raises(CommandError, match="No merchant with the slug 'nobody'"):
         call_command("create_api_key", "nobody", stdout=StringIO())
     assert not ApiKey.objects.exists()
+
+
+@pytest.mark.parametrize("scope,allowed", [("read", False), ("write", False), ("ai", True)])
+def test_has_scope_permission(merchant, scope, allowed):
+    from rest_framework.response import Response
+    from rest_framework.test import APIRequestFactory
+    from rest_framework.views import APIView
+
+    from shop.api.permissions import HasScope
+
+    class AiOnly(APIView):
+        permission_classes = [HasScope("ai")]
+
+        def post(self, request):
+            return Response({"merchant": request.auth.merchant.slug})
+
+    _, raw = create_api_key(merchant, scope=scope)
+    request = APIRequestFactory().post("/x/", {}, format="json", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    response = AiOnly.as_view()(request)
+    assert response.status_code == (200 if allowed else 403)
+    if not allowed:
+        assert response.data["error"]["message"] == "This request needs an API key with the “ai” scope."
