@@ -80,15 +80,21 @@ class Command(BaseCommand):
     def _wait(self, run: TrainingRun, *, in_process: bool, show_bar: bool) -> TrainingRun:
         from tqdm import tqdm
 
-        bar = tqdm(total=100, desc=run.kind, unit="%", file=self.stderr._out, disable=not show_bar,
-                   bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}")
+        bar = tqdm(
+            total=100, desc=run.kind, file=self.stderr._out, disable=not show_bar,
+            bar_format="{desc}: {percentage:3.0f}%|{bar}|{postfix}",
+        )
 
         def show(current: TrainingRun) -> None:
             bar.n = round(current.progress, 1)
-            postfix = f"{current.status} step {current.step}/{current.total_steps or '?'}"
+            parts = [current.status]
+            if current.epoch:
+                parts.append(f"epoch {current.epoch}")
+            if current.total_steps:
+                parts.append(f"step {current.step}/{current.total_steps}")
             if current.loss_curve and "loss" in current.loss_curve[-1]:
-                postfix += f" loss {current.loss_curve[-1]['loss']:.4f}"
-            bar.set_postfix_str(postfix, refresh=False)
+                parts.append(f"loss {current.loss_curve[-1]['loss']:.4f}")
+            bar.set_postfix_str(" ".join(parts), refresh=False)
             bar.refresh()
 
         try:
