@@ -203,10 +203,11 @@ def test_killing_the_worker_mid_run_fails_the_run_and_keeps_the_live_model(api, 
             what="the run to be in flight",
         )
         # The worker's heartbeat keeps beating while it is busy.
-        wait_for(lambda: run_state(api, run_id)["heartbeat_at"] != state["heartbeat_at"], 5, what="a heartbeat")
+        wait_for(lambda: run_state(api, run_id)["heartbeat_at"] != state["heartbeat_at"], 10, what="a heartbeat")
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
-    assert sweep_stale_runs() == 0  # not stale yet: it beat less than 2 s ago
+    # Nothing tells the database that the worker died: the run looks alive until its heartbeat is stale.
+    assert TrainingRun.objects.get(pk=run_id).status == Status.RUNNING
     time.sleep(2.2)
     assert sweep_stale_runs() == 1
 
