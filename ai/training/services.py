@@ -11,6 +11,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import traceback as tb
 import uuid
 from datetime import datetime, timedelta
@@ -31,6 +32,7 @@ from .device import choose_device, describe
 logger = logging.getLogger("ai.training")
 
 Status = TrainingRun.Status
+_sleep = time.sleep  # (tests replace it to act as another worker while this one waits)
 # A run is attempted at most this many times (the second after its worker was lost mid-run).
 MAX_ATTEMPTS = 2
 
@@ -141,8 +143,29 @@ class _Heartbeat(threading.Thread):
         self.join(timeout=5)
 
 
-def _claim(run_id: int, worker: str) -> TrainingRun | None:
-    """Mark the run RUNNING for this worker, or return None when there is nothing to do."""
+def _silent_heartbeat(run_id: int) -> datetime | None:
+    """The heartbeat of a RUNNING run if its worker has stopped beating, else None.
+
+    A message comes back while its run looks fresh when the worker's process died a moment ago
+    (reject_on_worker_lost requeues at once). Watch the heartbeat for a few beat intervals: a live
+    owner beats, a dead one does not.
+    """
+    seen = TrainingRun.objects.filter(pk=run_id).values_list("status", "worker", "heartbeat_at").first()
+    deadline = time.monotonic() + 2.5 * heartbeat_interval()
+    while time.monotonic() < deadline:
+        _sleep(heartbeat_interval() / 2)
+        current = TrainingRun.objects.filter(pk=run_id).values_list("status", "worker", "heartbeat_at").first()
+        if current != seen:
+            return None
+    return seen[2] if seen and seen[0] == Status.RUNNING else None
+
+
+def _claim(run_id: int, worker: str, *, silent_since: datetime | None = None) -> TrainingRun | None:
+    """Mark the run RUNNING for this worker, or return None when there is nothing to do.
+
+    A run RUNNING elsewhere with a fresh heartbeat is left alone, unless its heartbeat was watched,
+    did not move, and is still `silent_since`: then its worker is dead and this is the retry.
+    """
     now = timezone.now()
     with transaction.atomic():
         run = TrainingRun.objects.select_for_update().filter(pk=run_id).first()
@@ -154,7 +177,8 @@ def _claim(run_id: int, worker: str) -> TrainingRun | None:
             return None
         if run.status == Status.RUNNING:
             fresh = run.heartbeat_at and now - run.heartbeat_at < timedelta(seconds=float(ai_settings.HEARTBEAT_TIMEOUT_S))
-            if fresh and run.worker != worker:
+            owner_dead = silent_since is not None and run.heartbeat_at == silent_since
+            if fresh and run.worker != worker and not owner_dead:
                 logger.info("Training run #%s is running on %s: leaving it alone", run_id, run.worker)
                 return None
             if run.attempts >= MAX_ATTEMPTS:
@@ -184,6 +208,11 @@ def _claim(run_id: int, worker: str) -> TrainingRun | None:
         )
     run.refresh_from_db()
     return run
+
+
+def _looks_orphaned(run_id: int, worker: str) -> bool:
+    """A RUNNING run of another worker (left alone by `_claim`): it may be alive, or its worker just died."""
+    return TrainingRun.objects.filter(pk=run_id, status=Status.RUNNING).exclude(worker=worker).exists()
 
 
 def _finish(run: TrainingRun, worker: str, **fields: Any) -> bool:
@@ -219,6 +248,11 @@ def execute_run(
 
     worker = worker_identity(hostname)
     run = _claim(run_id, worker)
+    if run is None and _looks_orphaned(run_id, worker):
+        silent_since = _silent_heartbeat(run_id)
+        if silent_since is not None:
+            logger.warning("Training run #%s: its worker stopped beating; attempting it again", run_id)
+            run = _claim(run_id, worker, silent_since=silent_since)
     if run is None:
         return None
     beat = _Heartbeat(run.pk, worker) if heartbeat else None

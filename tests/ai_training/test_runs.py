@@ -125,14 +125,35 @@ def test_a_finished_run_is_never_run_again(loop_kind):
     assert ModelVersion.objects.filter(kind="test-loop").count() == 1
 
 
-def test_a_run_beating_on_another_worker_is_left_alone(loop_kind):
+def test_a_run_beating_on_another_worker_is_left_alone(loop_kind, settings, monkeypatch):
+    from ai.training import services
+
+    settings.AI_HEARTBEAT_TIMEOUT_S = 2  # beats every 0.5 s: the redelivered task watches for 1.25 s
     run = start_run("test-loop", {}, enqueue=False)
     TrainingRun.objects.filter(pk=run.pk).update(
         status=Status.RUNNING, worker="elsewhere:1", attempts=1, heartbeat_at=timezone.now(), started_at=timezone.now()
     )
+
+    def other_worker_beats(seconds):
+        TrainingRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
+
+    monkeypatch.setattr(services, "_sleep", other_worker_beats)
     assert execute_run(run.pk) is None
     run.refresh_from_db()
     assert (run.status, run.worker, run.attempts) == (Status.RUNNING, "elsewhere:1", 1)
+
+
+def test_a_run_whose_worker_just_died_is_taken_over_when_its_heartbeat_stays_silent(loop_kind, settings):
+    # A prefork child killed mid-run: reject_on_worker_lost requeues the message at once, while the
+    # heartbeat still looks fresh. The new attempt watches it, sees no beat, and runs the training again.
+    settings.AI_HEARTBEAT_TIMEOUT_S = 2
+    run = start_run("test-loop", {"steps": 2}, enqueue=False)
+    TrainingRun.objects.filter(pk=run.pk).update(
+        status=Status.RUNNING, worker="dead-child:1", attempts=1, heartbeat_at=timezone.now(), started_at=timezone.now()
+    )
+    execute_run(run.pk)
+    run.refresh_from_db()
+    assert (run.status, run.attempts, run.worker) == (Status.SUCCEEDED, 2, worker_identity())
 
 
 def test_a_run_whose_worker_was_lost_is_retried_once(loop_kind, settings):
