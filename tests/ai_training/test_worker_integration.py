@@ -1,5 +1,8 @@
 """A real Celery worker on the `gpu` queue, over Redis, against the PostgreSQL test database.
 
+Killing a worker mid-run is tested both ways: the solo worker killed outright (the sweep fails the run)
+and a prefork child killed (the message is requeued and the run is retried once, to success).
+
 Each test starts `celery -A config worker -Q gpu --pool solo -c 1` as a subprocess and always stops it.
 To look at a run while it is in flight without racing it, the test holds a lock on the ModelVersion
 table (from a connection of its own): the worker trains, reports its progress, and then waits at
@@ -78,7 +81,7 @@ def start_worker(require_postgres, broker, tmp_path):
     """start_worker(**env) -> the worker's Popen; every worker is stopped after the test."""
     workers: list[tuple[subprocess.Popen, Path]] = []
 
-    def start(**extra_env: str) -> subprocess.Popen:
+    def start(pool: str = "solo", **extra_env: str) -> subprocess.Popen:
         log = tmp_path / f"worker-{len(workers)}.log"
         env = {
             **os.environ,
@@ -91,7 +94,7 @@ def start_worker(require_postgres, broker, tmp_path):
             **extra_env,
         }
         command = [
-            sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "gpu", "--pool", "solo", "-c", "1",
+            sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "gpu", "--pool", pool, "-c", "1",
             "-n", f"test-gpu-{uuid.uuid4().hex[:8]}@%h", "--without-gossip", "--without-mingle", "--loglevel", "INFO",
         ]
         handle = open(log, "w")
@@ -217,3 +220,30 @@ def test_killing_the_worker_mid_run_fails_the_run_and_keeps_the_live_model(api, 
     assert list(ModelVersion.objects.values_list("version", "status")) == [(1, ModelVersion.Status.LIVE)]
     assert registry.live_version("popularity") == live
     assert registry.live_model("popularity") is serving
+
+
+def test_a_worker_process_lost_mid_run_is_retried_once_and_succeeds(api, events, start_worker, settings):
+    """A prefork child killed mid-run: the message is requeued at once (reject_on_worker_lost), the next
+    child watches the run's heartbeat, sees it silent, and trains again (attempt 2) to success."""
+    settings.AI_REGISTRY_POLL_S = 0
+    start_worker(pool="prefork", AI_HEARTBEAT_TIMEOUT_S="2")
+    with registry_paused():
+        response = api.post("/api/v1/training-runs/", {"kind": "popularity", "options": {}}, format="json")
+        run_id = response.json()["id"]
+        first = wait_for(
+            lambda: (s := run_state(api, run_id))["status"] == Status.RUNNING and s["progress"] > 0 and s,
+            30,
+            what="the first attempt to be in flight",
+        )
+        assert first["attempts"] == 1
+        child_pid = int(first["worker"].rsplit(":", 1)[1])
+        os.kill(child_pid, signal.SIGKILL)
+        second = wait_for(
+            lambda: (s := run_state(api, run_id))["attempts"] == 2 and s["progress"] > 0 and s,
+            40,
+            what="the second attempt to be in flight",
+        )
+        assert second["status"] == Status.RUNNING and second["worker"] != first["worker"]
+    done = wait_for(lambda: (s := run_state(api, run_id))["status"] in TrainingRun.FINISHED and s, 30, what="the run to finish")
+    assert (done["status"], done["attempts"]) == (Status.SUCCEEDED, 2), done["error"]
+    assert list(ModelVersion.objects.values_list("version", "training_run_id")) == [(1, run_id)]
