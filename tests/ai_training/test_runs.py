@@ -240,3 +240,20 @@ def test_scheduled_retraining_skips_unregistered_kinds_and_runs_in_progress(db, 
     TrainingRun.objects.create(kind="popularity", status=Status.RUNNING)
     runs = retrain_scheduled()
     assert [(run.kind, run.requested_via) for run in runs] == [("test-loop", "schedule")]
+
+
+@pytest.mark.parametrize(
+    "task, queue",
+    [("ai.tasks.train_model", "gpu"), ("ai.tasks.sweep_stale_runs", "default"), ("ai.tasks.retrain", "default")],
+)
+def test_training_goes_to_the_gpu_queue_and_everything_else_to_default(task, queue):
+    from config.celery import app
+
+    route = app.amqp.router.route({}, task, args=(), kwargs={})
+    assert route["queue"].name == queue
+
+
+def test_the_training_task_acknowledges_late_and_requeues_on_worker_loss():
+    from ai.tasks import train_model
+
+    assert train_model.acks_late is True and train_model.reject_on_worker_lost is True
