@@ -117,5 +117,6 @@ def test_too_little_behaviour_fails_the_run_with_a_reason(products, django_captu
 
 
 def test_kind_defaults_are_small_enough_for_the_demo():
-    assert get_kind("sasrec").default_options["max_seconds"] <= 120
+    assert get_kind("sasrec").default_options["max_seconds"] <= 300
+    assert get_kind("sasrec").default_options["refit_tuned"] is False  # one fit only
     assert get_kind("cooccurrence").default_options["refit_all"] is True
