@@ -193,7 +193,7 @@ def evaluate(
             progress(1.0, tuned_model_ndcg=float(before.ndcg), tuned_model_hr=float(before.hr), tune_s=tune_s)
         if refit:
             model = factory(**tuned)
-    fit_s = 0.0
+    fit_s = tune_s  # without a refit, the tuning fit is the fit
     if refit or not getattr(model, "uses_validation", False):
         started = time.perf_counter()
         model.fit(split.fit_data, progress=progress)

@@ -95,3 +95,17 @@ def test_evaluate_refits_with_the_tuned_parameters_on_everything_but_the_test_ta
     assert result.params == seen[1]
     assert result.users == planted_baskets.n_users
     assert result.as_row()["model"] == "cooccurrence"
+
+
+def test_without_refit_the_tuned_model_is_ranked(planted_baskets):
+    from ai.recs.algorithms.cooccurrence import CoOccurrence
+
+    made = []
+
+    def factory(**kwargs):
+        made.append(CoOccurrence(**kwargs))
+        return made[-1]
+
+    result = evaluate("cooccurrence", factory, planted_baskets, refit=False)
+    assert len(made) == 1 and result.fit_s == result.tune_s > 0
+    assert result.params == {"recency": made[0].recency}
