@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.recs_serving                      # 4,000 and 100,000 products
     .venv/bin/python -m bench.recs_serving --sizes 4000 --calls 300
+    DATABASE_URL=sqlite:////tmp/demo.sqlite3 .venv/bin/python -m bench.recs_serving --http   # after make demo
 
 For each catalogue size it builds a shop in a scratch database (a SQLite file in a temporary directory
 unless DATABASE_URL is set: then use a dedicated database, everything in it is replaced): products in 50
@@ -171,6 +172,67 @@ def measure(ids: list[int], n_shoppers: int, calls: int, warmup: int, seed: int 
     return results, cpu_results
 
 
+def http_client(args: tuple[int, list[str], float]) -> tuple[list[float], int]:
+    """One keep-alive connection requesting these pages in turn until `until`; latencies in seconds."""
+    import http.client
+
+    port, paths, until = args
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    latencies, errors, n = [], 0, 0
+    while time.time() < until:
+        path = paths[n % len(paths)]
+        n += 1
+        started = time.perf_counter()
+        try:
+            conn.request("GET", path)
+            response = conn.getresponse()
+            body = response.read()
+            ok = response.status == 200 and b"data-rec-list" in body
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            ok = False
+        latencies.append(time.perf_counter() - started)
+        errors += not ok
+    conn.close()
+    return latencies, errors
+
+
+def http_bench(seconds: float, concurrency: int) -> None:
+    """Product pages (with their recommendation blocks) under gunicorn, 2 workers, on loopback, against
+    the shop and the models already in DATABASE_URL / MEDIA_ROOT (the demo shop after `make demo`)."""
+    import multiprocessing as mp
+
+    from django.db import connection
+
+    from bench.api_bench import free_port, start_gunicorn
+
+    products = list(Product.objects.filter(is_active=True, stock__gt=0).order_by("-units_sold")[:200])
+    if not products:
+        raise SystemExit("no products: run `make demo` (or load_demo and ai_train all) on DATABASE_URL first")
+    live = sorted(ModelVersion.objects.filter(status="live").values_list("kind", flat=True))
+    paths = [product.get_absolute_url() for product in products]
+    connection.close()
+    port = free_port()
+    server = start_gunicorn(port)
+    try:
+        with mp.get_context("fork").Pool(concurrency) as pool:
+            pool.map(http_client, [(port, paths[:20], time.time() + 5)] * concurrency)  # warm up
+            started = time.perf_counter()
+            results = pool.map(http_client, [(port, paths, time.time() + seconds)] * concurrency)
+            elapsed = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    latencies = [lat * 1000 for lats, _ in results for lat in lats]
+    errors = sum(err for _, err in results)
+    print(f"product pages of the {len(paths)} best sellers, live models: {', '.join(live) or 'none'}; "
+          f"gunicorn 2 workers (gthread, 4 threads), {concurrency} keep-alive clients, {seconds:.0f} s")
+    print(f"{len(latencies)} requests in {elapsed:.1f} s = {len(latencies) / elapsed:.1f} req/s; "
+          f"p50 {percentile(latencies, 50):.1f} ms, p95 {percentile(latencies, 95):.1f} ms; "
+          f"errors (not 200 or no recommendation block) {errors}; load average {os.getloadavg()[0]:.1f}")
+
+
 def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q))
 
@@ -181,7 +243,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=500, help="measured calls per placement")
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--per-shopper", type=int, default=12)
+    parser.add_argument("--http", action="store_true", help="product pages under gunicorn (needs a demo shop)")
+    parser.add_argument("--seconds", type=float, default=30.0, help="--http: how long")
+    parser.add_argument("--concurrency", type=int, default=4, help="--http: clients")
     args = parser.parse_args(argv)
+    if args.http:
+        if _scratch is not None:
+            raise SystemExit("--http measures an existing shop: set DATABASE_URL (and MEDIA_ROOT) to the demo's")
+        http_bench(args.seconds, args.concurrency)
+        return 0
 
     media = tempfile.TemporaryDirectory(prefix="bench-recs-media-")
     settings.MEDIA_ROOT = media.name
