@@ -37,6 +37,16 @@ def _product_id(value: Any) -> int | None:
     return int(pk)
 
 
+def _limit(value: Any) -> Any:
+    """An int from the template (`limit=4` or `limit="4"`); anything else goes on to be refused."""
+    if value is None or isinstance(value, int):
+        return value
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return value
+
+
 def _order_product_ids(order: Any) -> list[int]:
     """Product ids of an order-like object with a `lines` manager (one query, or none if prefetched)."""
     lines = getattr(order, "lines", None)
@@ -73,7 +83,7 @@ def recommendations(context, placement: str, product=None, items=None, limit=Non
             visitor_id=visitor_id,
             product_id=product_id,
             basket_product_ids=basket + [p for p in context_items if p not in basket],
-            limit=int(limit) if limit is not None else None,
+            limit=_limit(limit),
         )
     except RecommendationError:
         if settings.DEBUG:

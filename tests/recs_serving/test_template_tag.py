@@ -65,12 +65,26 @@ def test_renders_nothing_when_the_list_is_empty(db):
     assert render('{% recommendations "home" %}', make_request()).strip() == ""
 
 
-def test_bad_placement_renders_nothing_in_production_and_raises_in_debug(settings, products):
+@pytest.mark.parametrize(
+    "tag, message",
+    [
+        ('{% recommendations "sidebar" %}', "Unknown placement"),
+        ('{% recommendations "home" limit="many" %}', "limit must be"),
+        ('{% recommendations "home" limit=0 %}', "limit must be"),
+        ('{% recommendations "product_similar" %}', "needs a product"),
+    ],
+)
+def test_bad_calls_render_nothing_in_production_and_raise_in_debug(settings, products, tag, message):
     make_popular(products)
-    assert render('{% recommendations "sidebar" %}', make_request()).strip() == ""
+    assert render(tag, make_request()).strip() == ""
     settings.DEBUG = True
-    with pytest.raises(Exception, match="Unknown placement"):
-        render('{% recommendations "sidebar" %}', make_request())
+    with pytest.raises(Exception, match=message):
+        render(tag, make_request())
+
+
+def test_limit_may_be_a_string(products):
+    make_popular(products)
+    assert render('{% recommendations "home" limit="3" %}', make_request()).count("data-rec-item") == 3
 
 
 def count_queries(source: str, request, **context) -> tuple[int, str]:
