@@ -36,6 +36,16 @@ def factory_title(word: str):
     return factory.Sequence(lambda n: f"{word.title()} {n}")
 
 
+@pytest.fixture(autouse=True)
+def _long_lived_caches(settings, monkeypatch):
+    """The recommender's caches expire by time: long enough here that a slow, busy machine cannot
+    cross an expiry between the warm-up request and the measured one and change the counts."""
+    from ai.recs import rules
+
+    settings.AI_REGISTRY_POLL_S = 600
+    monkeypatch.setattr(rules, "CATALOGUE_TTL_S", 600)
+
+
 @pytest.fixture
 def warm_client(client, db):
     """A client that already has its visitor cookie and session, like any shopper after the first page."""
