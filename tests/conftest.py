@@ -61,3 +61,20 @@ def _clear_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_leaked_connections(django_db_setup, django_db_blocker):
+    """Playwright's sync API runs the test body beside an event loop, where Django keys connections by
+    context: ORM calls there open connections that the test's teardown never sees. On PostgreSQL they
+    would keep the test database from being dropped, so end them once the session is over."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
