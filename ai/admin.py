@@ -76,6 +76,15 @@ class TrainNowForm(forms.Form):
         return cleaned
 
 
+def loss_curve_x_axis(curve: list[dict]) -> str:
+    """What to draw the loss against: the step where kinds count steps, else the epoch where they report
+    once per epoch, else the order of the reports (a kind that refits starts its epochs again)."""
+    for key in ("step", "epoch"):
+        values = [point.get(key) for point in curve]
+        if all(isinstance(v, (int, float)) for v in values) and all(a < b for a, b in zip(values, values[1:])):
+            return key
+    return "report"
+
 @admin.register(TrainingRun)
 class TrainingRunAdmin(admin.ModelAdmin):
     list_display = ["id", "kind", "status_badge", "progress_bar", "device", "metrics_short", "duration", "requested", "created_at"]
@@ -151,8 +160,10 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
     @admin.display(description="loss curve")
     def loss_chart(self, run: TrainingRun):
-        points = [(point.get("step", i), point.get("loss")) for i, point in enumerate(run.loss_curve) if "loss" in point]
-        return line_chart_svg([("loss", points)], x_label="step", y_label="loss", empty_message="No loss reported yet")
+        curve = [point for point in run.loss_curve if "loss" in point]
+        x_key = loss_curve_x_axis(curve)
+        points = [(point[x_key] if x_key != "report" else i + 1, point["loss"]) for i, point in enumerate(curve)]
+        return line_chart_svg([("loss", points)], x_label=x_key, y_label="loss", empty_message="No loss reported yet")
 
     @admin.display(description="log tail")
     def log_display(self, run: TrainingRun):

@@ -117,3 +117,17 @@ def test_pages_of_a_real_run_and_its_version(staff_client, shop_events, django_c
     assert "<th>ndcg@10</th>" in run_page and "<polyline" in run_page
     version_page = staff_client.get(reverse("admin:ai_modelversion_change", args=[version.pk])).content.decode()
     assert f"run #{run.pk}" in version_page and version.checksums["weights.safetensors"] in version_page
+
+
+@pytest.mark.parametrize(
+    "curve, expected",
+    [
+        ([{"step": 1, "epoch": 0, "loss": 3.0}, {"step": 2, "epoch": 0, "loss": 2.0}], "step"),
+        ([{"step": 0, "epoch": 1, "loss": 3.0}, {"step": 0, "epoch": 2, "loss": 2.0}], "epoch"),
+        ([{"step": 0, "epoch": 1, "loss": 3.0}, {"step": 0, "epoch": 2, "loss": 2.0}, {"step": 0, "epoch": 1, "loss": 2.5}], "report"),
+    ],
+)
+def test_the_loss_chart_draws_against_whatever_moves(curve, expected):
+    from ai.admin import loss_curve_x_axis
+
+    assert loss_curve_x_axis(curve) == expected
