@@ -247,10 +247,10 @@ class ImplicitALS(Recommender):
         from threadpoolctl import threadpool_limits
 
         params = {**self.params, "factors": min(self.params["factors"], max(data.n_items, 1))}  # no more than items
-        model = AlternatingLeastSquares(
-            **params, num_threads=self.num_threads, random_state=self.seed, calculate_training_loss=False
-        )
         with threadpool_limits(1, "blas"):  # implicit's own advice: its threads and BLAS's fight otherwise
+            model = AlternatingLeastSquares(
+                **params, num_threads=self.num_threads, random_state=self.seed, calculate_training_loss=False
+            )
             model.fit(matrix, show_progress=False)
         self.item_factors = np.asarray(model.item_factors)
         self.regularization = self.params["regularization"]
