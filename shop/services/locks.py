@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from shop.models import Basket, Order, Product
+from shop.models import Basket, Merchant, Order, Product
 
 
 def lock_basket(basket_id: int) -> Basket | None:
@@ -27,3 +27,14 @@ def lock_products(product_ids: Iterable[int]) -> dict[int, Product]:
         return {}
     products = Product.objects.select_for_update().filter(pk__in=ids).order_by("pk")
     return {product.pk: product for product in products}
+
+
+def lock_product(product_id: int) -> Product:
+    """One product, locked; raises Product.DoesNotExist."""
+    return Product.objects.select_for_update().get(pk=product_id)
+
+
+def lock_merchant_products_by_sku(merchant: Merchant, skus: Iterable[str]) -> dict[str, Product]:
+    """The merchant's products with these SKUs, locked in id order, keyed by SKU."""
+    products = Product.objects.select_for_update().filter(merchant=merchant, sku__in=set(skus)).order_by("pk")
+    return {product.sku: product for product in products}

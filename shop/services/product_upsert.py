@@ -10,6 +10,7 @@ from django.utils.text import slugify
 
 from shop.exceptions import ShopError
 from shop.models import ApiKey, Merchant, Product, StockAdjustment
+from shop.services.locks import lock_merchant_products_by_sku
 
 REQUIRED_FOR_NEW = ("title", "price")
 
@@ -46,10 +47,7 @@ def bulk_upsert(
     result = UpsertResult()
     with transaction.atomic():
         skus = [row["sku"] for row in rows]
-        existing = {
-            p.sku: p
-            for p in Product.objects.select_for_update().filter(merchant=merchant, sku__in=skus).order_by("pk")
-        }
+        existing = lock_merchant_products_by_sku(merchant, skus)
         errors = {
             str(index): {name: ["Required for a new SKU."] for name in REQUIRED_FOR_NEW if name not in row}
             for index, row in enumerate(rows)

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from shop.exceptions import ShopError
 from shop.models import ApiKey, Product, StockAdjustment
+from shop.services.locks import lock_product
 
 
 class StockBelowZero(ShopError):
@@ -27,7 +28,7 @@ def adjust_stock(
 ) -> StockAdjustment:
     """Add `delta` (may be negative) to the product's stock; never below zero. Locks the product row."""
     with transaction.atomic():
-        product = Product.objects.select_for_update().get(pk=product_id)
+        product = lock_product(product_id)
         if product.stock + delta < 0:
             raise StockBelowZero(product, delta)
         Product.objects.filter(pk=product.pk).update(stock=F("stock") + delta, updated_at=timezone.now())
