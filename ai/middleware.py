@@ -40,7 +40,13 @@ class VisitorMiddleware:
         request.visitor_id = uuid.uuid4().hex if is_new else cookie
         response = self.get_response(request)
         # A view that already set or deleted the cookie (the opt-out page deletes it) has the last word.
-        if is_new and request.ai_tracking and ai_settings.VISITOR_COOKIE not in response.cookies:
+        # A request with an Authorization header is an API client, not a browser: it gets no cookie.
+        if (
+            is_new
+            and request.ai_tracking
+            and "Authorization" not in request.headers
+            and ai_settings.VISITOR_COOKIE not in response.cookies
+        ):
             response.set_cookie(
                 ai_settings.VISITOR_COOKIE,
                 request.visitor_id,

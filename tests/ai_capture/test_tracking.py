@@ -35,6 +35,11 @@ def test_record_stores_one_event_and_sets_the_visitor_cookie(through_middleware)
     assert response.cookies[VISITOR_COOKIE]["httponly"]
 
 
+def test_api_clients_get_no_visitor_cookie(through_middleware):
+    _, response = through_middleware(lambda r: None, headers={"Authorization": "Bearer ak_something"})
+    assert VISITOR_COOKIE not in response.cookies
+
+
 def test_record_keeps_an_existing_visitor_id_and_the_signed_in_user(through_middleware):
     user = UserFactory()
     visitor = uuid.uuid4().hex
