@@ -6,7 +6,7 @@ Every change validates its input before it touches the database, so bad input ra
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable
 
 from django.db import transaction
 from django.db.models import Sum
@@ -149,28 +149,42 @@ def _touch(basket: Basket) -> None:
     Basket.objects.filter(pk=basket.pk).update(updated_at=timezone.now())
 
 
+def _write_line(
+    request: HttpRequest, product: Product, new_quantity: Callable[[int], int]
+) -> tuple[BasketLine, int]:
+    """Lock the basket, then set the product's line to `new_quantity(current quantity)` (which may raise).
+
+    Returns the line and the quantity it had before."""
+    with transaction.atomic():
+        basket = get_basket(request, create=True)
+        locks.lock_basket(basket.pk)
+        line = BasketLine.objects.filter(basket=basket, product=product).first()
+        before = line.quantity if line else 0
+        quantity = new_quantity(before)
+        if line:
+            line.quantity = quantity
+            line.save(update_fields=["quantity"])
+        else:
+            line = BasketLine.objects.create(basket=basket, product=product, quantity=quantity)
+        _touch(basket)
+    return line, before
+
 def add_to_basket(request: HttpRequest, product_id: Any, quantity: Any = 1) -> BasketLine:
     """Add `quantity` units (on top of any already there), within stock and MAX_QUANTITY."""
     quantity = parse_quantity(quantity)
     product = _available_product(product_id)
     _check_stock(product, quantity)
-    with transaction.atomic():
-        basket = get_basket(request, create=True)
-        locks.lock_basket(basket.pk)
-        line = BasketLine.objects.filter(basket=basket, product=product).first()
-        already = line.quantity if line else 0
+
+    def on_top_of(already: int) -> int:
         total = already + quantity
         if total > MAX_QUANTITY:
             raise InvalidQuantity(
                 f"You can order at most {MAX_QUANTITY} of one product (you already have {already} in your basket)."
             )
         _check_stock(product, total)
-        if line:
-            line.quantity = total
-            line.save(update_fields=["quantity"])
-        else:
-            line = BasketLine.objects.create(basket=basket, product=product, quantity=quantity)
-        _touch(basket)
+        return total
+
+    line, _ = _write_line(request, product, on_top_of)
     _track(request, "add_to_cart", product.pk)
     return line
 
@@ -183,17 +197,7 @@ def set_quantity(request: HttpRequest, product_id: Any, quantity: Any) -> Basket
         return None
     product = _available_product(product_id)
     _check_stock(product, quantity)
-    with transaction.atomic():
-        basket = get_basket(request, create=True)
-        locks.lock_basket(basket.pk)
-        line = BasketLine.objects.filter(basket=basket, product=product).first()
-        before = line.quantity if line else 0
-        if line:
-            line.quantity = quantity
-            line.save(update_fields=["quantity"])
-        else:
-            line = BasketLine.objects.create(basket=basket, product=product, quantity=quantity)
-        _touch(basket)
+    line, before = _write_line(request, product, lambda _before: quantity)
     if quantity > before:
         _track(request, "add_to_cart", product.pk)
     elif quantity < before:
