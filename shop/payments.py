@@ -5,6 +5,7 @@ the whole order back; a captured payment moves the order straight to "paid".
 """
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass
 
 from shop.exceptions import CheckoutError
@@ -19,13 +20,14 @@ class PaymentResult:
     message: str = ""
 
 
-class PaymentProvider:
+class PaymentProvider(abc.ABC):
     code: str = ""
     name: str = ""
     description: str = ""
 
+    @abc.abstractmethod
     def authorise(self, order) -> PaymentResult:
-        raise NotImplementedError
+        """Authorise (or take) the payment for `order`, inside the checkout transaction."""
 
 
 class PayOnDelivery(PaymentProvider):
