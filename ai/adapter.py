@@ -5,10 +5,10 @@ imports the shop's models: it asks the adapter, which answers with the plain rec
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Iterable, Iterator, Sequence
 
 from django.http import HttpRequest
 

@@ -81,7 +81,7 @@ def loss_curve_x_axis(curve: list[dict]) -> str:
     once per epoch, else the order of the reports (a kind that refits starts its epochs again)."""
     for key in ("step", "epoch"):
         values = [point.get(key) for point in curve]
-        if all(isinstance(v, (int, float)) for v in values) and all(a < b for a, b in zip(values, values[1:])):
+        if all(isinstance(v, (int, float)) for v in values) and all(a < b for a, b in zip(values, values[1:], strict=False)):
             return key
     return "report"
 

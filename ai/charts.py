@@ -7,8 +7,8 @@ x values may be numbers, dates or datetimes; y values numbers (None leaves a gap
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timezone
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -20,9 +20,9 @@ Series = tuple[str, Sequence[Point]]
 
 def _x_number(value) -> float:
     if isinstance(value, datetime):
-        return value.timestamp() if value.tzinfo else value.replace(tzinfo=timezone.utc).timestamp()
+        return value.timestamp() if value.tzinfo else value.replace(tzinfo=UTC).timestamp()
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc).timestamp()
+        return datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp()
     return float(value)
 
 
@@ -110,12 +110,12 @@ def line_chart_svg(
         parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#444">{escape(fmt(tick))}</text>')
     if dated:
         x_ticks = [x_lo + (x_hi - x_lo) * i / 4 for i in range(5)] if x_hi > x_lo else [x_lo]
-        x_text = [datetime.fromtimestamp(x, tz=timezone.utc).strftime("%Y-%m-%d") for x in x_ticks]
+        x_text = [datetime.fromtimestamp(x, tz=UTC).strftime("%Y-%m-%d") for x in x_ticks]
     else:
         x_ticks = nice_ticks(x_lo, x_hi)
         x_ticks = [x for x in x_ticks if x_lo <= x <= x_hi] or [x_lo]
         x_text = [_format(x) for x in x_ticks]
-    for x, text in zip(x_ticks, x_text):
+    for x, text in zip(x_ticks, x_text, strict=False):
         parts.append(
             f'<text x="{px(x):.1f}" y="{top + plot_h + 16}" text-anchor="middle" fill="#444">{escape(text)}</text>'
         )
@@ -129,7 +129,7 @@ def line_chart_svg(
         parts.append(
             f'<text transform="translate(14 {top + plot_h / 2}) rotate(-90)" text-anchor="middle">{escape(y_label)}</text>'
         )
-    for index, ((name, _), pts) in enumerate(zip(series, numeric)):
+    for index, ((name, _), pts) in enumerate(zip(series, numeric, strict=False)):
         colour = PALETTE[index % len(PALETTE)]
         segments, current = [], []
         for x, y in pts:

@@ -14,9 +14,7 @@ def tracking_allowed(request: HttpRequest) -> bool:
         return False
     if request.COOKIES.get(ai_settings.OPT_OUT_COOKIE) == "1":
         return False
-    if request.headers.get("DNT") == "1" or request.headers.get("Sec-GPC") == "1":
-        return False
-    return True
+    return not (request.headers.get("DNT") == "1" or request.headers.get("Sec-GPC") == "1")
 
 
 def _valid_visitor_id(value: str | None) -> bool:

@@ -15,10 +15,11 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 from django.db import connection, transaction
 from django.http import HttpRequest

@@ -57,10 +57,10 @@ def make_baskets(n: int, tag: str, contents: list[list[tuple[Product, int]]]) ->
     baskets = Basket.objects.bulk_create(Basket(user=user) for user in users)
     BasketLine.objects.bulk_create(
         BasketLine(basket=basket, product=product, quantity=quantity)
-        for basket, lines in zip(baskets, contents)
+        for basket, lines in zip(baskets, contents, strict=False)
         for product, quantity in lines
     )
-    return list(zip(baskets, users))
+    return list(zip(baskets, users, strict=False))
 
 
 def order(basket, user) -> None:

@@ -21,7 +21,7 @@ import os
 import statistics
 import time
 import uuid
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -103,7 +103,7 @@ def bench_record(calls: int, product_ids: list[int], *, tracked: bool) -> dict:
     return {"calls": calls, "seconds": elapsed, "calls_per_s": calls / elapsed, "us_per_call": elapsed / calls * 1e6}
 
 
-BACKFILL_EPOCH = datetime(1999, 1, 1, tzinfo=dt_timezone.utc)  # marks the bench's synthetic orders
+BACKFILL_EPOCH = datetime(1999, 1, 1, tzinfo=UTC)  # marks the bench's synthetic orders
 
 
 class SyntheticOrdersAdapter(BaseShopAdapter):

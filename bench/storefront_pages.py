@@ -78,7 +78,7 @@ def main() -> None:
         ("basket, 5 lines", reverse("shop:basket")),
         ("checkout form, 5 lines", reverse("shop:checkout")),
     ]
-    print(f"| Page | median ms | p95 ms | SQL queries | HTML KiB |\n|---|---|---|---|---|")
+    print("| Page | median ms | p95 ms | SQL queries | HTML KiB |\n|---|---|---|---|---|")
     try:
         for name, url in pages:
             median, p95, queries, size = measure(client, url, args.requests)

@@ -69,7 +69,7 @@ def create_data(n_products: int, n_categories: int, n_events: int, n_shoppers: i
     now = timezone.now()
     ages = rng.uniform(0, 90 * 86400, n_events)
     batch = []
-    for rank, shopper, event_type, age in zip(ranks, shoppers, types, ages):
+    for rank, shopper, event_type, age in zip(ranks, shoppers, types, ages, strict=False):
         batch.append(
             Event(
                 event_type=str(event_type), visitor_id=f"{VISITOR_PREFIX}{shopper}", product_id=product_ids[rank],

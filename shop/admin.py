@@ -130,7 +130,7 @@ class OrderStatusChangeInline(admin.TabularInline):
 
 
 def _transition_action(to_status: str, description: str):
-    def action(modeladmin: "OrderAdmin", request, queryset) -> None:
+    def action(modeladmin: OrderAdmin, request, queryset) -> None:
         done, refused = 0, []
         for order in queryset.order_by("pk"):
             try:

@@ -5,8 +5,8 @@ that training over the whole catalogue and order history does not hold it all in
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Iterable, Iterator, Sequence
 
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest

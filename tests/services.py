@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-from functools import lru_cache
+from functools import cache
 from urllib.parse import urlparse
 
 import pytest
@@ -31,7 +31,7 @@ def uses_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-@lru_cache(maxsize=None)
+@cache
 def redis_reachable(url: str = REDIS_URL) -> bool:
     parsed = urlparse(url)
     try:

@@ -7,5 +7,7 @@ with `ai.kinds.register`.
 from .base import ModelKind, TrainedModel, TrainingContext, all_kinds, get_kind, register
 
 __all__ = ["ModelKind", "TrainedModel", "TrainingContext", "all_kinds", "get_kind", "register"]
-from . import popularity  # noqa: E402,F401  (kind popularity)
-from . import recs  # noqa: E402,F401  (kinds cooccurrence, sasrec, content)
+from . import (
+    popularity,  # noqa: E402,F401  (kind popularity)
+    recs,  # noqa: E402,F401  (kinds cooccurrence, sasrec, content)
+)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import numpy as np
@@ -136,7 +136,7 @@ class RecsKind(ModelKind):
 
         since = None
         if ctx.options.get("since_days"):
-            since = datetime.now(timezone.utc) - timedelta(days=int(ctx.options["since_days"]))
+            since = datetime.now(UTC) - timedelta(days=int(ctx.options["since_days"]))
         return build_interactions(since=since, all_products=self.all_products, with_texts=self.with_texts)
 
     def algorithm_options(self, ctx: TrainingContext) -> dict[str, Any]:

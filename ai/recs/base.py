@@ -3,8 +3,9 @@ evaluates on any interactions file exactly the classes that the training kinds t
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -49,7 +50,7 @@ class Recommender(abc.ABC):
         *,
         valid_targets: np.ndarray | None = None,
         progress: ProgressFn | None = None,
-    ) -> "Recommender":
+    ) -> Recommender:
         """Learn from `data`. `valid_targets[u]` (item index, -1 for none) may drive early stopping."""
 
     @abc.abstractmethod
@@ -66,5 +67,5 @@ class Recommender(abc.ABC):
 
     @classmethod
     @abc.abstractmethod
-    def from_state(cls, tensors: dict[str, torch.Tensor], config: dict[str, Any]) -> "Recommender":
+    def from_state(cls, tensors: dict[str, torch.Tensor], config: dict[str, Any]) -> Recommender:
         ...

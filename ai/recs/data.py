@@ -1,8 +1,9 @@
 """Interactions for training, read from the stored Events and the shop's product information."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 
@@ -110,6 +111,6 @@ def summarize(data: Interactions) -> dict[str, Any]:
     """What a model saw: counts and the time window (for TrainingRun.data_summary)."""
     summary: dict[str, Any] = {"interactions": int(len(data.items)), "users": data.n_users, "items": data.n_items}
     if len(data.timestamps):
-        summary["first_event"] = datetime.fromtimestamp(float(data.timestamps.min()), tz=timezone.utc).isoformat()
-        summary["last_event"] = datetime.fromtimestamp(float(data.timestamps.max()), tz=timezone.utc).isoformat()
+        summary["first_event"] = datetime.fromtimestamp(float(data.timestamps.min()), tz=UTC).isoformat()
+        summary["last_event"] = datetime.fromtimestamp(float(data.timestamps.max()), tz=UTC).isoformat()
     return summary

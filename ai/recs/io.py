@@ -10,7 +10,7 @@ import csv
 import gzip
 import io
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +50,7 @@ def parse_timestamp(value: str) -> float:
     except ValueError:
         raise ValueError(f"timestamp {value!r} is neither a number nor an ISO date-time") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
 
 

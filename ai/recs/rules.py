@@ -14,8 +14,8 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -26,7 +26,7 @@ CATALOGUE_TTL_S = 15.0
 
 _tokens = itertools.count(1)
 _lock = threading.Lock()
-_cached: tuple[float, "Catalogue"] | None = None
+_cached: tuple[float, Catalogue] | None = None
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def preselect(
         return ranked[:count]
     seen: dict[int, int] = {}
     keep = []
-    for position, category in zip(ranked.tolist(), categories[ranked].tolist()):
+    for position, category in zip(ranked.tolist(), categories[ranked].tolist(), strict=False):
         if category >= 0:
             if seen.get(category, 0) >= max_per_category:
                 continue

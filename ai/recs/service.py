@@ -14,10 +14,11 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import torch
@@ -87,7 +88,7 @@ _versions: dict[str, tuple[float, ModelVersion | None]] = {}
 _candidates: dict[int, Any] = {}
 _MISSING = object()
 _positions: dict[tuple[int, int], blend.Mapping] = {}
-_popular: dict[tuple[int, int], "Popular"] = {}
+_popular: dict[tuple[int, int], Popular] = {}
 _popularity: tuple[float, np.ndarray, np.ndarray, np.ndarray] | None = None
 
 

@@ -1,8 +1,7 @@
 """django-filter filter sets of the merchant API. Every bound is validated (no 500 on odd values)."""
 from __future__ import annotations
 
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 
 import django_filters
 from django import forms
@@ -22,7 +21,7 @@ class SafeIsoDateTimeField(forms.DateTimeField):
         try:
             result = super().to_python(value)
             if result is not None:
-                result.astimezone(dt_timezone.utc)  # what the database will be sent must exist
+                result.astimezone(UTC)  # what the database will be sent must exist
         except (OverflowError, ValueError):
             raise forms.ValidationError("Enter a valid ISO 8601 date-time.", code="invalid") from None
         return result

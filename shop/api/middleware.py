@@ -7,7 +7,7 @@ status, so that API clients never have to parse HTML.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse

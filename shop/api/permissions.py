@@ -39,7 +39,7 @@ class HasScope(BasePermission):
         self.scope = scope
         self.message = f"This request needs an API key with the “{scope}” scope."
 
-    def __call__(self) -> "HasScope":
+    def __call__(self) -> HasScope:
         # DRF instantiates permission_classes; an instance stands for its own class.
         return self
 

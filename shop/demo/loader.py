@@ -70,7 +70,7 @@ def insert_rows(model, field_names: tuple[str, ...], rows: list[tuple]) -> None:
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     columns = ", ".join(quote(field.column) for field in fields)
-    prepared = ([field.get_db_prep_save(value, connection) for field, value in zip(fields, row)] for row in rows)
+    prepared = ([field.get_db_prep_save(value, connection) for field, value in zip(fields, row, strict=False)] for row in rows)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
@@ -252,8 +252,8 @@ def load_orders(
                 changes_per_order.append(changes)
             with transaction.atomic():
                 Order.objects.bulk_create(orders)  # sets the primary keys (PostgreSQL, SQLite >= 3.35)
-                all_lines = [(order.pk, *line) for order, lines in zip(orders, lines_per_order) for line in lines]
-                all_changes = [(order.pk, *change) for order, changes in zip(orders, changes_per_order) for change in changes]
+                all_lines = [(order.pk, *line) for order, lines in zip(orders, lines_per_order, strict=False) for line in lines]
+                all_changes = [(order.pk, *change) for order, changes in zip(orders, changes_per_order, strict=False) for change in changes]
                 insert_rows(OrderLine, LINE_FIELDS, all_lines)
                 insert_rows(OrderStatusChange, CHANGE_FIELDS, all_changes)
             report.created["orders"] += len(orders)

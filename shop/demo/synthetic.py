@@ -7,8 +7,8 @@ favourite themes, and items come in pairs that are usually bought together.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Iterator
 
 SEED = 2026
 YEAR_START = datetime(2025, 1, 6, 9, 0)

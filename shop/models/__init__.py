@@ -1,7 +1,7 @@
-from .catalogue import Category, Merchant, Product
-from .basket import Basket, BasketLine
-from .orders import Order, OrderLine, OrderStatus, OrderStatusChange
 from .api import ApiKey, IdempotencyRecord, StockAdjustment
+from .basket import Basket, BasketLine
+from .catalogue import Category, Merchant, Product
+from .orders import Order, OrderLine, OrderStatus, OrderStatusChange
 
 __all__ = [
     "ApiKey",

@@ -57,7 +57,7 @@ class Category(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("shop:category", kwargs={"path": self.path})
 
-    def ancestors(self) -> list["Category"]:
+    def ancestors(self) -> list[Category]:
         """Root-first list of ancestors, one query whatever the depth."""
         parts = self.path.split("/")
         paths = ["/".join(parts[: i + 1]) for i in range(len(parts) - 1)]
@@ -70,10 +70,10 @@ class Category(models.Model):
 
 
 class ProductQuerySet(models.QuerySet):
-    def active(self) -> "ProductQuerySet":
+    def active(self) -> ProductQuerySet:
         return self.filter(is_active=True)
 
-    def in_stock(self) -> "ProductQuerySet":
+    def in_stock(self) -> ProductQuerySet:
         return self.filter(stock__gt=0)
 
 

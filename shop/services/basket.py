@@ -6,7 +6,8 @@ Every change validates its input before it touches the database, so bad input ra
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Sum

@@ -61,7 +61,7 @@ class ShippingAddress:
         "country": ("Country", 100, True),
     }
 
-    def cleaned(self) -> "ShippingAddress":
+    def cleaned(self) -> ShippingAddress:
         """A copy with surrounding spaces stripped; raises CheckoutError naming every bad field."""
         values, errors = {}, {}
         for f in fields(self):
@@ -80,7 +80,7 @@ class ShippingAddress:
         return replace(self, **values)
 
     @classmethod
-    def from_data(cls, data) -> "ShippingAddress":
+    def from_data(cls, data) -> ShippingAddress:
         """From a form or request body (a mapping); missing keys count as empty."""
         return cls(**{name: data.get(name, "") or "" for name in cls.RULES}).cleaned()
 

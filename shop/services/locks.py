@@ -7,7 +7,7 @@ On SQLite `select_for_update` is a no-op; writes are serialised by the database 
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from shop.models import Basket, Merchant, Order, Product
 

@@ -17,7 +17,6 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from ai.models import Event
 from shop.services.api_keys import create_api_key
 from tests.factories import MerchantFactory, ProductFactory
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 from unittest import mock
@@ -182,7 +182,7 @@ def test_a_guest_purchase_without_a_browser_is_keyed_by_its_order():
 def _line(order_id, product_id, *, user_id=None, day=1, cancelled=False, quantity=1):
     return OrderLineInfo(
         order_id=order_id, user_id=user_id, product_id=product_id, quantity=quantity, unit_price=Decimal("2.10"),
-        placed_at=datetime(2011, 1, day, 9, 30, tzinfo=dt_timezone.utc), cancelled=cancelled,
+        placed_at=datetime(2011, 1, day, 9, 30, tzinfo=UTC), cancelled=cancelled,
     )
 
 
@@ -210,7 +210,7 @@ def test_backfill_turns_order_lines_into_purchase_events_once(fake_orders):
 
     guest = Event.objects.get(extra__order_id=2)
     assert (guest.product_id, guest.visitor_id, guest.user_id) == (10, "order-2", None)
-    assert guest.created_at == datetime(2011, 1, 2, 9, 30, tzinfo=dt_timezone.utc)
+    assert guest.created_at == datetime(2011, 1, 2, 9, 30, tzinfo=UTC)
     assert Event.objects.count() == 3
     assert not Event.objects.filter(extra__order_id=3).exists()  # cancelled
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import gzip
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from io import StringIO
 from itertools import combinations
@@ -120,7 +120,7 @@ def test_orders_keep_real_dates_prices_and_a_status_history(demo_settings, extra
     run("--data", extract)
 
     summer = Order.objects.get(number="OR-536367")
-    assert summer.placed_at == datetime(2011, 6, 1, 9, 34, tzinfo=dt_timezone.utc)  # 10:34 in London (BST)
+    assert summer.placed_at == datetime(2011, 6, 1, 9, 34, tzinfo=UTC)  # 10:34 in London (BST)
     assert summer.shipping_country == "France" and summer.status == OrderStatus.DELIVERED
     assert [s.to_status for s in summer.status_changes.all()] == ["pending", "paid", "shipped", "delivered"]
     assert summer.status_changes.first().changed_at == summer.placed_at

@@ -15,7 +15,7 @@ from .conftest import make_interactions
 def interactions_file(tmp_path, planted_baskets):
     path = tmp_path / "interactions.csv"
     lines = ["user_id,item_id,timestamp"]
-    lines += [f"u{u},i{i},{t:g}" for u, i, t in zip(planted_baskets.users, planted_baskets.items, planted_baskets.timestamps)]
+    lines += [f"u{u},i{i},{t:g}" for u, i, t in zip(planted_baskets.users, planted_baskets.items, planted_baskets.timestamps, strict=False)]
     path.write_text("\n".join(lines) + "\n")
     return path
 

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from ai.recs.evaluation import NotEnoughData, evaluate, evaluate_scores, leave_one_out, rank_metrics
 from ai.recs.base import Recommender
+from ai.recs.evaluation import NotEnoughData, evaluate, evaluate_scores, leave_one_out, rank_metrics
 
 from .conftest import make_interactions
 

@@ -8,7 +8,7 @@ from ai.recs.algorithms.popularity import Popularity
 from ai.recs.algorithms.sasrec import SASRec
 from ai.recs.data import build_interactions
 from ai.recs.service import RecommendationError, recommend
-from tests.factories import CategoryFactory, ProductFactory
+from tests.factories import ProductFactory
 
 from .conftest import add_events, make_popular, register_live
 
@@ -28,10 +28,10 @@ def test_no_trained_model_serves_popular_products_of_the_stored_events(products)
 
 
 def test_no_events_at_all_uses_the_shops_order_lines(products, monkeypatch):
-    from shop.ai_adapter import ShopAdapter
+    from django.utils import timezone
 
     from ai.adapter import OrderLineInfo
-    from django.utils import timezone
+    from shop.ai_adapter import ShopAdapter
 
     lines = [OrderLineInfo(1, None, products[5].pk, 9, products[5].price, timezone.now()),
              OrderLineInfo(2, None, products[3].pk, 4, products[3].price, timezone.now()),

@@ -141,7 +141,7 @@ def test_stock_is_editable_in_the_product_list(admin_client):
     page = admin_client.get(reverse("admin:shop_product_changelist")).content.decode()
     assert 'name="initial-form-0-stock"' in page  # the stock shown travels back with the edit
     data = {"form-TOTAL_FORMS": 2, "form-INITIAL_FORMS": 2, "_save": "Save"}
-    for i, (product, stock) in enumerate(zip(sorted(products, key=lambda p: p.title), [5, 9])):
+    for i, (product, stock) in enumerate(zip(sorted(products, key=lambda p: p.title), [5, 9], strict=False)):
         data.update({f"form-{i}-id": product.pk, f"form-{i}-stock": stock, f"initial-form-{i}-stock": 5,
                      f"form-{i}-is_active": "on"})
     response = admin_client.post(reverse("admin:shop_product_changelist"), data)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,7 +13,7 @@ from shop.services import basket as baskets
 from shop.services.orders import transition
 from tests.factories import CategoryFactory, ProductFactory, UserFactory
 
-T0 = datetime(2026, 1, 5, 9, 0, tzinfo=dt_timezone.utc)
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture

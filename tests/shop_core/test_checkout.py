@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -9,7 +9,7 @@ import pytest
 from ai.models import Event
 from shop.exceptions import CheckoutError, EmptyBasket, InsufficientStock, ProductUnavailable
 from shop.models import BasketLine, Order, OrderStatus, Product
-from shop.payments import PaymentProvider, PaymentResult, PROVIDERS, get_provider
+from shop.payments import PROVIDERS, PaymentProvider, PaymentResult, get_provider
 from shop.services import basket as baskets
 from shop.services.checkout import SHIPPING_METHODS, ShippingAddress
 from shop.services.orders import generate_order_number
@@ -28,7 +28,7 @@ def filled(signed_in):
 
 def test_place_order(filled, checkout, django_capture_on_commit_callbacks):
     shopper, basket, mug, lamp = filled
-    placed_at = datetime(2026, 11, 29, 10, 0, tzinfo=dt_timezone.utc)
+    placed_at = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         order = checkout(basket, shopper.user, placed_at=placed_at, visitor_id=shopper.visitor_id)
     # The price paid is a snapshot: later price changes do not touch the order.

@@ -31,7 +31,7 @@ def test_home_to_order_history(browser_page, transactional_db, monkeypatch):
     products = [
         ProductFactory(merchant=merchant, category=candles, title=t, slug=re.sub(r"[^a-z0-9]+", "-", t.lower()).strip("-"),
                        price=Decimal(p), stock=s, description="Hand-finished, boxed and ready to give.")
-        for t, p, s in zip(titles, ["2.55", "3.39", "7.65", "3.75", "3.39", "1.69"], [50, 3, 20, 0, 12, 40])
+        for t, p, s in zip(titles, ["2.55", "3.39", "7.65", "3.75", "3.39", "1.69"], [50, 3, 20, 0, 12, 40], strict=False)
     ]
     for rank, product in enumerate(products):
         Product.objects.filter(pk=product.pk).update(units_sold=100 - rank * 10)

@@ -90,7 +90,7 @@ class ContentSimilarity(Recommender):
         *,
         valid_targets: np.ndarray | None = None,
         progress: ProgressFn | None = None,
-    ) -> "ContentSimilarity":
+    ) -> ContentSimilarity:
         if not data.item_texts or not any(t.strip() for t in data.item_texts):
             raise ValueError("the content model needs product text (item_texts)")
         if len(data.item_texts) != data.n_items:
@@ -124,7 +124,7 @@ class ContentSimilarity(Recommender):
         return {"embeddings": self.embeddings.contiguous().clone()}, {"recent": self.recent, "encoder": "all-MiniLM-L6-v2"}
 
     @classmethod
-    def from_state(cls, tensors: dict[str, torch.Tensor], config: dict[str, Any]) -> "ContentSimilarity":
+    def from_state(cls, tensors: dict[str, torch.Tensor], config: dict[str, Any]) -> ContentSimilarity:
         model = cls(recent=int(config.get("recent", 5)), device="cpu")
         model.embeddings = tensors["embeddings"].float()
         return model

@@ -60,7 +60,7 @@ class CoOccurrence(Recommender):
         *,
         valid_targets: np.ndarray | None = None,
         progress: ProgressFn | None = None,
-    ) -> "CoOccurrence":
+    ) -> CoOccurrence:
         self.n_items = data.n_items
         values = np.ones(len(data.users), dtype=np.float32) if data.weights is None else data.weights.astype(np.float32)
         item_users = sp.csr_matrix((values, (data.items, data.users)), shape=(data.n_items, data.n_users))
@@ -142,7 +142,7 @@ class CoOccurrence(Recommender):
         return tensors, config
 
     @classmethod
-    def from_state(cls, tensors: dict[str, torch.Tensor], config: dict[str, Any]) -> "CoOccurrence":
+    def from_state(cls, tensors: dict[str, torch.Tensor], config: dict[str, Any]) -> CoOccurrence:
         model = cls(neighbours=config["neighbours"], k1=config["k1"], b=config["b"], recency=config["recency"])
         model.n_items = int(config["n_items"])
         model.indices = tensors["indices"].numpy().astype(np.int64)

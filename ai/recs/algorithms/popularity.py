@@ -40,7 +40,7 @@ class Popularity(Recommender):
         *,
         valid_targets: np.ndarray | None = None,
         progress: ProgressFn | None = None,
-    ) -> "Popularity":
+    ) -> Popularity:
         reference = self.reference_time
         if reference is None:
             reference = float(data.timestamps.max()) if len(data.timestamps) else 0.0
@@ -98,7 +98,7 @@ class Popularity(Recommender):
         return tensors, config
 
     @classmethod
-    def from_state(cls, tensors: dict[str, torch.Tensor], config: dict[str, Any]) -> "Popularity":
+    def from_state(cls, tensors: dict[str, torch.Tensor], config: dict[str, Any]) -> Popularity:
         model = cls(half_life_days=config.get("half_life_days", 30.0), reference_time=config.get("reference_time"))
         model.scores_ = tensors["scores"].numpy().astype(np.float32)
         model.item_categories = tensors["item_categories"].numpy().astype(np.int64)

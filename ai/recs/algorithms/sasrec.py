@@ -138,7 +138,7 @@ class SASRec(Recommender):
         *,
         valid_targets: np.ndarray | None = None,
         progress: ProgressFn | None = None,
-    ) -> "SASRec":
+    ) -> SASRec:
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
         self.n_items = data.n_items
@@ -269,7 +269,7 @@ class SASRec(Recommender):
     @classmethod
     def from_state(
         cls, tensors: dict[str, torch.Tensor], config: dict[str, Any], *, device: str | torch.device | None = "cpu"
-    ) -> "SASRec":
+    ) -> SASRec:
         model = cls(
             max_len=config["max_len"],
             hidden=config["hidden"],
