@@ -189,6 +189,13 @@ def test_demo_accounts_and_api_key(demo_settings, extract, client):
     assert "username customer-17850  password aisle-demo" in printed and "3 orders" in printed
     assert f"Authorization: Bearer {raw_key}" in printed
 
+    out = StringIO()
+    call_command("demo_credentials", "--host", "0.0.0.0", "--port", "8001", stdout=out)
+    printed = out.getvalue()
+    assert "8000" not in printed
+    assert "Aisle demo shop: http://127.0.0.1:8001\n" in printed
+    assert f"{raw_key}\" http://127.0.0.1:8001/api/v1/products/" in printed
+
 
 @pytest.mark.django_db
 def test_a_lost_key_file_gives_a_new_key_and_revokes_the_old(demo_settings, extract):
@@ -206,7 +213,7 @@ def test_a_lost_key_file_gives_a_new_key_and_revokes_the_old(demo_settings, extr
 def test_demo_credentials_before_loading(demo_settings):
     out = StringIO()
     call_command("demo_credentials", stdout=out)
-    assert "run `python manage.py load_demo` first" in out.getvalue()
+    assert "run `.venv/bin/python manage.py load_demo` first" in out.getvalue()
 
 
 @pytest.mark.django_db
