@@ -14,7 +14,7 @@ from django.utils.html import format_html, format_html_join
 from ai import registry
 from ai.charts import line_chart_svg
 from ai.kinds import all_kinds, get_kind
-from ai.models import ModelVersion, TrainingRun
+from ai.models import Event, ModelVersion, TrainingRun
 from ai.training import cancel_run, start_run
 
 STATUS_COLOURS = {
@@ -85,8 +85,32 @@ def loss_curve_x_axis(curve: list[dict]) -> str:
             return key
     return "report"
 
+class ReadOnlyRecordAdmin(admin.ModelAdmin):
+    """For records that are history, not settings: nothing to add, save or delete in the admin.
+
+    Change permission is left alone, so the list's actions (cancel, promote) still work; the change form
+    simply offers no Save or Delete buttons, and a forged POST has no editable field to write.
+    """
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        if self.fieldsets:
+            return [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
+        return list(self.fields or [field.name for field in self.model._meta.fields])
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        no_buttons = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False,
+                      "show_delete": False}
+        return super().change_view(request, object_id, form_url, {**no_buttons, **(extra_context or {})})
+
+
 @admin.register(TrainingRun)
-class TrainingRunAdmin(admin.ModelAdmin):
+class TrainingRunAdmin(ReadOnlyRecordAdmin):
     list_display = ["id", "kind", "status_badge", "progress_bar", "device", "metrics_short", "duration", "requested", "created_at"]
     list_display_links = ["id", "kind"]
     list_filter = ["status", "kind", "requested_via"]
@@ -101,11 +125,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
         ("Log", {"fields": ["log_display", "error", "traceback_display"]}),
     ]
 
-    def get_readonly_fields(self, request, obj=None):
-        return [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
-
-    def has_add_permission(self, request) -> bool:
-        return False  # runs are started with "Train now", the API or ai_train
+    # No "add": runs are started with "Train now", the API or ai_train.
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("requested_by")
@@ -212,7 +232,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(ModelVersion)
-class ModelVersionAdmin(admin.ModelAdmin):
+class ModelVersionAdmin(ReadOnlyRecordAdmin):
     list_display = ["__str__", "kind", "version", "status_badge", "score", "metrics_short", "training_run_link", "created_at", "promoted_at", "load_error_short"]
     list_filter = ["kind", "status"]
     actions = ["promote_selected", "rollback_kinds"]
@@ -221,9 +241,6 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "primary_metric", "created_at", "promoted_at", "retired_at", "load_error",
     ]
     fields = readonly_fields
-
-    def has_add_permission(self, request) -> bool:
-        return False
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, version: ModelVersion):
@@ -274,4 +291,18 @@ class ModelVersionAdmin(admin.ModelAdmin):
                 self.message_user(request, str(exc), messages.ERROR)
             else:
                 self.message_user(request, f"{kind} rolled back: v{version.version} is live.", messages.SUCCESS)
+@admin.register(Event)
+class EventAdmin(ReadOnlyRecordAdmin):
+    """Recorded behaviour, for looking up what the models learn from (never edited by hand)."""
+
+    list_display = ["created_at", "event_type", "visitor_id", "user", "product_id", "placement", "model_version"]
+    list_filter = ["event_type", "placement"]
+    search_fields = ["visitor_id", "query"]
+    date_hierarchy = "created_at"
+    fields = ["created_at", "event_type", "visitor_id", "user", "product_id", "query", "placement",
+              "model_version", "extra"]
+    list_select_related = ["user", "model_version"]
+    show_full_result_count = False
+
+
 from . import admin_stats  # noqa: E402,F401  (the "Recommendation performance" page)

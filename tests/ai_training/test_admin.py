@@ -131,3 +131,25 @@ def test_the_loss_chart_draws_against_whatever_moves(curve, expected):
     from ai.admin import loss_curve_x_axis
 
     assert loss_curve_x_axis(curve) == expected
+
+
+@pytest.mark.parametrize("which", ["run", "version", "event"])
+def test_read_only_records_offer_no_save_or_delete(staff_client, which):
+    from django.utils import timezone
+
+    from ai.models import Event
+
+    run = TrainingRun.objects.create(kind="popularity", status=Status.SUCCEEDED)
+    objects = {
+        "run": run,
+        "version": ModelVersion.objects.create(kind="popularity", version=1, training_run=run),
+        "event": Event.objects.create(event_type="view", visitor_id="v1", product_id=7, created_at=timezone.now()),
+    }
+    obj = objects[which]
+    opts = obj._meta
+    page = staff_client.get(reverse(f"admin:ai_{opts.model_name}_change", args=[obj.pk])).content.decode()
+    assert 'name="_save"' not in page and 'name="_continue"' not in page and 'name="_addanother"' not in page
+    assert reverse(f"admin:ai_{opts.model_name}_delete", args=[obj.pk]) not in page
+    changelist = staff_client.get(reverse(f"admin:ai_{opts.model_name}_changelist")).content.decode()
+    assert 'value="delete_selected"' not in changelist
+    assert staff_client.get(reverse(f"admin:ai_{opts.model_name}_delete", args=[obj.pk])).status_code == 403
