@@ -47,6 +47,15 @@ def _format(value: float) -> str:
     return f"{value:.4g}"
 
 
+CHAR_WIDTH = 6.6  # a generous average advance of an 11 px sans-serif character
+
+
+def label_x(x: float, text: str, width: int, margin: float = 2.0) -> float:
+    """Where to centre a label at x so that the whole text stays inside a chart `width` wide."""
+    half = len(text) * CHAR_WIDTH / 2 + margin
+    return min(max(x, half), width - half)
+
+
 def line_chart_svg(
     series: Iterable[Series],
     *,
@@ -117,7 +126,8 @@ def line_chart_svg(
         x_text = [_format(x) for x in x_ticks]
     for x, text in zip(x_ticks, x_text, strict=False):
         parts.append(
-            f'<text x="{px(x):.1f}" y="{top + plot_h + 16}" text-anchor="middle" fill="#444">{escape(text)}</text>'
+            f'<text x="{label_x(px(x), text, width):.1f}" y="{top + plot_h + 16}" text-anchor="middle" '
+            f'fill="#444">{escape(text)}</text>'
         )
     parts.append(
         f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" stroke="#9ca3af"/>'

@@ -33,3 +33,18 @@ def test_no_points_gives_a_message_instead_of_a_chart():
 def test_a_flat_series_still_draws():
     svg = line_chart_svg([("loss", [(1, 0.5), (2, 0.5), (3, 0.5)])])
     assert "<polyline" in svg and "nan" not in svg
+
+
+@pytest.mark.parametrize("width", [320, 480, 640, 960])
+def test_every_x_axis_label_fits_inside_the_chart(width):
+    import re
+    from datetime import date
+
+    from ai.charts import CHAR_WIDTH
+
+    svg = line_chart_svg([("sales", [(date(2026, 11, 1), 3.0), (date(2026, 12, 31), 5.0)])], width=width)
+    labels = re.findall(r'<text x="([\d.]+)" y="[\d.]+" text-anchor="middle" fill="#444">(\d{4}-\d\d-\d\d)</text>', svg)
+    assert len(labels) == 5 and labels[-1][1] == "2026-12-31"
+    for x, text in labels:
+        half = len(text) * CHAR_WIDTH / 2
+        assert float(x) - half >= 0 and float(x) + half <= width
