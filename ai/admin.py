@@ -17,22 +17,11 @@ from ai.kinds import all_kinds, get_kind
 from ai.models import Event, ModelVersion, TrainingRun
 from ai.training import cancel_run, start_run
 
-STATUS_COLOURS = {
-    "queued": "#6b7280",
-    "running": "#2563eb",
-    "succeeded": "#16a34a",
-    "failed": "#dc2626",
-    "cancelled": "#9ca3af",
-    "candidate": "#6b7280",
-    "live": "#16a34a",
-    "retired": "#9ca3af",
-}
+ADMIN_CSS = {"all": ["ai/admin.css"]}  # colours of the status badges, the log boxes (no inline styles)
 
 
 def _badge(status: str, label: str):
-    return format_html(
-        '<strong style="color:{}">{}</strong>', STATUS_COLOURS.get(status, "#000"), label
-    )
+    return format_html('<strong class="ai-status ai-status-{}">{}</strong>', status, label)
 
 
 def metrics_summary(metrics: dict, limit: int = 3) -> str:
@@ -117,6 +106,9 @@ class TrainingRunAdmin(ReadOnlyRecordAdmin):
     search_fields = ["kind", "worker", "error"]
     actions = ["cancel_selected"]
     change_list_template = "admin/ai/trainingrun/change_list.html"
+
+    class Media:
+        css = ADMIN_CSS
     fieldsets = [
         (None, {"fields": ["kind", "status_badge", "progress_bar", "options", "requested", "model_version_link"]}),
         ("Worker", {"fields": ["device", "worker", "celery_task_id", "attempts", "heartbeat_at", "cancel_requested"]}),
@@ -141,7 +133,7 @@ class TrainingRunAdmin(ReadOnlyRecordAdmin):
     @admin.display(description="progress", ordering="progress")
     def progress_bar(self, run: TrainingRun):
         return format_html(
-            '<progress value="{}" max="100" title="{}%" style="width:8em"></progress> {}%',
+            '<progress class="ai-progress" value="{}" max="100" title="{}%"></progress> {}%',
             f"{run.progress:.1f}",
             f"{run.progress:.1f}",
             f"{run.progress:.0f}",
@@ -187,13 +179,13 @@ class TrainingRunAdmin(ReadOnlyRecordAdmin):
 
     @admin.display(description="log tail")
     def log_display(self, run: TrainingRun):
-        return format_html('<pre style="max-height:24em;overflow:auto;white-space:pre-wrap">{}</pre>', run.log_tail or "–")
+        return format_html('<pre class="ai-log">{}</pre>', run.log_tail or "–")
 
     @admin.display(description="traceback")
     def traceback_display(self, run: TrainingRun):
         if not run.traceback:
             return "–"
-        return format_html('<pre style="max-height:24em;overflow:auto">{}</pre>', run.traceback)
+        return format_html('<pre class="ai-traceback">{}</pre>', run.traceback)
 
     # Actions and the "Train now" view ---------------------------------------------------------------
     @admin.action(description="Cancel selected runs")
@@ -236,6 +228,9 @@ class ModelVersionAdmin(ReadOnlyRecordAdmin):
     list_display = ["__str__", "kind", "version", "status_badge", "score", "metrics_short", "training_run_link", "created_at", "promoted_at", "load_error_short"]
     list_filter = ["kind", "status"]
     actions = ["promote_selected", "rollback_kinds"]
+
+    class Media:
+        css = ADMIN_CSS
     readonly_fields = [
         "kind", "version", "status", "training_run_link", "artifact_dir", "checksums", "config", "metrics",
         "primary_metric", "created_at", "promoted_at", "retired_at", "load_error",
@@ -266,7 +261,7 @@ class ModelVersionAdmin(ReadOnlyRecordAdmin):
     def load_error_short(self, version: ModelVersion):
         if not version.load_error:
             return "–"
-        return format_html('<span style="color:#dc2626" title="{}">{}</span>', version.load_error, version.load_error[:80])
+        return format_html('<span class="ai-load-error" title="{}">{}</span>', version.load_error, version.load_error[:80])
 
     @admin.action(description="Promote the selected version to live")
     def promote_selected(self, request: HttpRequest, queryset) -> None:

@@ -38,6 +38,8 @@ DEFAULTS: dict[str, Any] = {
     "VISITOR_COOKIE": "aisle_vid",
     "VISITOR_COOKIE_AGE_DAYS": 365,
     "OPT_OUT_COOKIE": "aisle_optout",
+    # Events older than this many days are deleted by the periodic purge (None: kept until `ai_purge_events`).
+    "EVENT_RETENTION_DAYS": None,
     "BEACON_MAX_BYTES": 16 * 1024,
     "BEACON_MAX_EVENTS": 50,
     "BEACON_RATE_LIMIT": "120/m",
@@ -47,6 +49,8 @@ DEFAULTS: dict[str, Any] = {
     "REPEAT_PURCHASE_CATEGORIES": [],
     "MAX_PER_CATEGORY": 3,
     "DEFAULT_LIMIT": 8,
+    # Shown before prices in the recommendation block.
+    "CURRENCY_SYMBOL": "£",
     # Share (0..1) of visitors served the A/B candidate version, when an experiment is on.
     "AB_CANDIDATE_SHARE": 0.0,
 }

@@ -84,6 +84,11 @@ def privacy_view(request: HttpRequest) -> HttpResponse:
         "opted_out": opted_out,
         "browser_signal": not opted_out and not tracking_allowed(request) and ai_settings.TRACKING_ENABLED,
         "tracking_enabled": ai_settings.TRACKING_ENABLED,
+        "retention_days": ai_settings.EVENT_RETENTION_DAYS,
+        "visitor_cookie": ai_settings.VISITOR_COOKIE,
+        "visitor_cookie_days": ai_settings.VISITOR_COOKIE_AGE_DAYS,
+        "opt_out_cookie": ai_settings.OPT_OUT_COOKIE,
+        "opt_out_cookie_years": OPT_OUT_COOKIE_AGE // (365 * 86400),
     }
     return render(request, "ai/privacy.html", context)
 

@@ -3,8 +3,10 @@
 The plug-in's public way for a shop's templates to show recommendations. It reads the shopper from
 the request (user, visitor id, basket), the viewed product from `product=` or the template's `product`
 variable, and the order just placed from `items=` or the template's `order` variable. It renders
-templates/ai/recommendations.html (override it in the shop's templates to restyle), or nothing when the
-list is empty. Impressions and clicks are sent by static/js/ai-beacon.js from the data attributes.
+ai/templates/ai/recommendations.html (override `ai/recommendations.html` in the shop's templates, or its
+classes in the shop's CSS, to restyle), or nothing when the list is empty. The block carries its own minimal
+stylesheet (ai/static/ai/ai.css) and the beacon script (ai/static/ai/beacon.js, which sends impressions and
+clicks from the data attributes), each linked once per page.
 """
 from __future__ import annotations
 
@@ -90,12 +92,12 @@ def recommendations(context, placement: str, product=None, items=None, limit=Non
             raise
         logger.warning("bad {%% recommendations %%} call: placement=%r product=%r", placement, product)
         return empty
-    # The beacon script once per page, however many blocks the page has.
-    include_beacon = bool(recs.items) and not getattr(request, "_ai_beacon_included", False)
-    if include_beacon:
-        request._ai_beacon_included = True
+    # The stylesheet and the beacon script once per page, however many blocks the page has.
+    include_assets = bool(recs.items) and not getattr(request, "_ai_assets_included", False)
+    if include_assets:
+        request._ai_assets_included = True
     return {
         "recs": recs if recs.items else None,
-        "include_beacon": include_beacon,
-        "currency_symbol": getattr(settings, "AI_CURRENCY_SYMBOL", "£"),
+        "include_assets": include_assets,
+        "currency_symbol": ai_settings.CURRENCY_SYMBOL,
     }

@@ -1,4 +1,4 @@
-"""static/js/ai-beacon.js in a real browser: an impression only once a list scrolls into view (and once),
+"""static/ai/beacon.js in a real browser: an impression only once a list scrolls into view (and once),
 a click with its position, and nothing stored for a visitor who opted out."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ai.models import Event
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LAB_PAGE = """<!doctype html><html><head><meta charset="utf-8">
-<script src="/static/js/ai-beacon.js" defer></script></head>
+<script src="/static/ai/beacon.js" defer></script></head>
 <body>
   <h1>Lab</h1>
   <div style="height: 3000px">spacer</div>

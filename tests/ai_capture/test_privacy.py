@@ -94,3 +94,21 @@ def test_every_page_footer_links_to_the_privacy_page(client):
     response = client.get(reverse("ai:privacy"))  # any page extending base.html
     footer = response.content.decode().split('<footer', 1)[1]
     assert f'href="{reverse("ai:privacy")}"' in footer
+
+
+def test_the_privacy_page_lists_what_is_stored_and_for_how_long(client, settings):
+    settings.AI_EVENT_RETENTION_DAYS = 400
+    html = client.get(reverse("ai:privacy")).content.decode()
+    rows = {
+        name: html.split(f'data-stored="{name}"', 1)[1].split("</tr>", 1)[0]
+        for name in ("events", "visitor-cookie", "account", "opt-out-cookie")
+    }
+    assert "400 days, then deleted" in rows["events"]
+    assert "aisle_vid" in rows["visitor-cookie"] and "365 days" in rows["visitor-cookie"]
+    assert "aisle_optout" in rows["opt-out-cookie"] and "5 years" in rows["opt-out-cookie"]
+    assert "session is never stored" in html
+
+
+def test_without_a_retention_period_the_page_says_events_are_kept_until_deleted(client):
+    html = client.get(reverse("ai:privacy")).content.decode()
+    assert "Until this shop deletes them" in html.split('data-stored="events"', 1)[1].split("</tr>", 1)[0]

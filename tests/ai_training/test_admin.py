@@ -21,7 +21,7 @@ def test_changelist_shows_status_progress_bar_device_and_metrics(staff_client):
         kind="popularity", status=Status.RUNNING, progress=42.5, device="cpu/2 threads", metrics={"ndcg@10": 0.1234}
     )
     page = staff_client.get(reverse("admin:ai_trainingrun_changelist")).content.decode()
-    assert '<progress value="42.5" max="100"' in page
+    assert '<progress class="ai-progress" value="42.5" max="100"' in page
     assert "cpu/2 threads" in page
     assert "ndcg@10 0.1234" in page
     assert reverse("admin:ai_trainingrun_train") in page  # the "Train now" button

@@ -1,5 +1,5 @@
 """Acceptance: a real browser sees the recommendation blocks, clicks one, and the click is recorded
-with its placement and model version (through static/js/ai-beacon.js and the beacon endpoint)."""
+with its placement and model version (through static/ai/beacon.js and the beacon endpoint)."""
 from __future__ import annotations
 
 import time

@@ -42,7 +42,7 @@ def test_renders_the_block_with_the_beacons_data_attributes(products):
     rendered = [int(pid) for pid in re.findall(r'data-rec-item data-product-id="(\d+)"', html)]
     assert rendered == [p.pk for p in products[:4]]
     assert f'href="{products[0].get_absolute_url()}"' in html
-    assert html.count("js/ai-beacon.js") == 1
+    assert html.count("ai/beacon.js") == 1
 
 
 def test_beacon_script_once_per_page_whatever_the_number_of_blocks(products):
@@ -50,7 +50,7 @@ def test_beacon_script_once_per_page_whatever_the_number_of_blocks(products):
     request = make_request()
     html = render('{% recommendations "home" %}{% recommendations "product_similar" %}', request, product=products[0])
     assert html.count("data-rec-list") == 2
-    assert html.count("js/ai-beacon.js") == 1
+    assert html.count("ai/beacon.js") == 1
 
 
 def test_product_placements_take_the_product_from_the_page(products):

@@ -1,7 +1,7 @@
 /*
  * ai-beacon.js: tells the shop which recommendations a shopper actually saw and clicked.
  * Plain JavaScript, no build step. Include once per page:
- *   <script src="{% static 'js/ai-beacon.js' %}" defer></script>
+ *   <script src="{% static 'ai/beacon.js' %}" defer></script>
  *
  * The markup it reads (rendered by the recommendations template tag; names are binding):
  *   <section data-rec-list
