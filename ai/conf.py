@@ -53,6 +53,15 @@ DEFAULTS: dict[str, Any] = {
     "CURRENCY_SYMBOL": "£",
     # Share (0..1) of visitors served the A/B candidate version, when an experiment is on.
     "AB_CANDIDATE_SHARE": 0.0,
+    # Support chat: send rates per visitor and per client IP (DRF rate strings), how recently staff must
+    # have had the inbox open to count as online, how often the open widget polls (ms), and where
+    # `ai_seed_intents` reads the seed intents (CSV text,label,split) from.
+    "CHAT_RATE_VISITOR": "20/min",
+    "CHAT_RATE_IP": "60/min",
+    "CHAT_STAFF_ONLINE_S": 120,
+    "CHAT_POLL_MS": 1000,
+    "CHAT_INTENTS_LABEL_SET": "chat-intents",
+    "CHAT_SEED_INTENTS_FILE": "../shared/data/intents/bitext-support.csv",
 }
 
 IMPORT_STRINGS = {"SHOP_ADAPTER"}

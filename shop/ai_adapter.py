@@ -5,15 +5,30 @@ that training over the whole catalogue and order history does not hold it all in
 """
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.db.models import Prefetch
 from django.http import HttpRequest
+from django.urls import reverse
 
-from ai.adapter import BaseShopAdapter, CustomerInfo, OrderLineInfo, ProductInfo
-from shop.models import OrderLine, OrderStatus, Product
+from ai.adapter import (
+    BaseShopAdapter,
+    CustomerInfo,
+    OrderActionError,
+    OrderInfo,
+    OrderLineInfo,
+    OrderSummaryLine,
+    ProductInfo,
+)
+from shop.exceptions import ShopError
+from shop.models import Order, OrderLine, OrderStatus, OrderStatusChange, Product
+from shop.search import search_products as shop_search
 from shop.services import basket as basket_service
+from shop.services import customer_orders
 
 CHUNK_SIZE = 2000
 # Orders that did not end in a kept purchase: cancelled before shipping, or refunded.
@@ -34,6 +49,36 @@ def _product_info(product: Product) -> ProductInfo:
         url=product.get_absolute_url(),
         image_url=product.image_url,
     )
+
+
+def _order_info(order: Order) -> OrderInfo:
+    reached = {change.to_status: change.changed_at for change in order.status_changes.all()}
+    return OrderInfo(
+        number=order.number,
+        status=order.status,
+        status_label=order.get_status_display(),
+        placed_at=order.placed_at,
+        total=order.total,
+        currency=order.currency,
+        lines=tuple(OrderSummaryLine(title=line.title, quantity=line.quantity) for line in order.lines.all()),
+        shipping_method=order.shipping_method,
+        shipping_city=order.shipping_city,
+        shipping_postcode=order.shipping_postcode,
+        shipped_at=reached.get(OrderStatus.SHIPPED),
+        delivered_at=reached.get(OrderStatus.DELIVERED),
+        can_cancel=order.status in customer_orders.CUSTOMER_CANCELLABLE,
+        can_change_address=order.status in customer_orders.ADDRESS_CHANGEABLE,
+        url=order.get_absolute_url() if order.user_id else "",
+    )
+
+
+def _entitled(order: Order, user_id: int | None, email: str | None) -> bool:
+    """The owner (signed in), or whoever knows the e-mail address the order was placed with."""
+    if user_id is not None and order.user_id == user_id:
+        return True
+    if email and order.email:
+        return hmac.compare_digest(order.email.strip().lower().encode(), email.strip().lower().encode())
+    return False
 
 
 def _customer_info(user) -> CustomerInfo:
@@ -103,3 +148,80 @@ class ShopAdapter(BaseShopAdapter):
         if not ids:
             return {}
         return {user.pk: _customer_info(user) for user in get_user_model().objects.filter(pk__in=ids)}
+
+    # Support chat ---------------------------------------------------------------------------------
+    # The shop's order numbers: "AI-261129-7K3F9Q" (checkout) and "OR-536365" (the demo's imported invoices).
+    order_number_pattern = r"\b[A-Z]{2}-(?:\d{6}-[0-9A-Z]{6}|C?\d{5,7})\b"
+
+    def customer_links(self) -> dict[str, str]:
+        return {name: reverse(f"shop:{name}") for name in ("account", "signup", "password_reset")}
+
+    def _orders(self):
+        changes = OrderStatusChange.objects.filter(to_status__in=(OrderStatus.SHIPPED, OrderStatus.DELIVERED))
+        return Order.objects.prefetch_related("lines", Prefetch("status_changes", queryset=changes))
+
+    def _entitled_order(self, number: str, user_id: int | None, email: str | None) -> Order | None:
+        number = (number or "").strip().upper()[:32]
+        if not number or (user_id is None and not email):
+            return None
+        order = self._orders().filter(number=number).first()
+        return order if order is not None and _entitled(order, user_id, email) else None
+
+    def find_order(self, number: str, *, user_id: int | None = None, email: str | None = None) -> OrderInfo | None:
+        order = self._entitled_order(number, user_id, email)
+        return _order_info(order) if order else None
+
+    def latest_orders(self, user_id: int, limit: int = 3) -> list[OrderInfo]:
+        orders = self._orders().filter(user_id=user_id).order_by("-placed_at", "-pk")[:limit]
+        return [_order_info(order) for order in orders]
+
+    def cancel_order(
+        self, number: str, *, user_id: int | None = None, email: str | None = None, actor: str = ""
+    ) -> OrderInfo:
+        order = self._entitled_order(number, user_id, email)
+        if order is None:
+            raise OrderActionError("I could not find that order.")
+        user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+        try:
+            customer_orders.cancel_by_customer(order, user=user, actor=actor or "support chat")
+        except ShopError as exc:
+            raise OrderActionError(exc.message) from exc
+        return self.find_order(order.number, user_id=user_id, email=email or order.email)
+
+    def change_shipping_address(
+        self,
+        number: str,
+        address: dict[str, str],
+        *,
+        user_id: int | None = None,
+        email: str | None = None,
+        actor: str = "",
+    ) -> OrderInfo:
+        order = self._entitled_order(number, user_id, email)
+        if order is None:
+            raise OrderActionError("I could not find that order.")
+        user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+        try:
+            customer_orders.change_shipping_address(order, address, user=user, actor=actor or "support chat")
+        except ShopError as exc:
+            detail = "; ".join(exc.fields.values())
+            raise OrderActionError(f"{exc.message} {detail}".strip()) from exc
+        return self.find_order(order.number, user_id=user_id, email=email or order.email)
+
+    def search_products(
+        self,
+        query: str,
+        *,
+        max_price: Decimal | None = None,
+        min_price: Decimal | None = None,
+        in_stock_only: bool = False,
+        limit: int = 5,
+    ) -> list[ProductInfo]:
+        products = self._products().filter(is_active=True)
+        if max_price is not None:
+            products = products.filter(price__lte=max_price)
+        if min_price is not None:
+            products = products.filter(price__gte=min_price)
+        if in_stock_only:
+            products = products.filter(stock__gt=0)
+        return [_product_info(product) for product in shop_search(query, products)[:limit]]
