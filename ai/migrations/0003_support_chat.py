@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ai', '0001_initial'),
+        ('ai', '0002_annotation'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
