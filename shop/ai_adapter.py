@@ -47,7 +47,7 @@ def _product_info(product: Product) -> ProductInfo:
         in_stock=product.stock > 0,
         active=product.is_active,
         url=product.get_absolute_url(),
-        image_url=product.image_url,
+        image_url=product.display_image_url,
     )
 
 

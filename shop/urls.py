@@ -1,11 +1,12 @@
 """The storefront's URLs (namespace "shop")."""
 from django.urls import path
 
-from shop.views import accounts, basket, catalogue, checkout
+from shop.views import accounts, basket, catalogue, checkout, placeholders
 
 app_name = "shop"
 urlpatterns = [
     path("", catalogue.home, name="home"),
+    path("placeholder/<int:hue>/<str:letters>.svg", placeholders.placeholder, name="placeholder"),
     path("c/<path:path>/", catalogue.category_detail, name="category"),
     path("p/<int:pk>-<str:slug>/", catalogue.product_detail, name="product"),
     path("search/", catalogue.search, name="search"),

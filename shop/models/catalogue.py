@@ -116,5 +116,12 @@ class Product(models.Model):
         return reverse("shop:product", kwargs={"pk": self.pk, "slug": self.slug})
 
     @property
+    def display_image_url(self) -> str:
+        """The photo, or the product's own placeholder (the same on every page that shows it)."""
+        from shop.placeholders import placeholder_url
+
+        return self.image_url or placeholder_url(self.pk, self.title)
+
+    @property
     def in_stock(self) -> bool:
         return self.stock > 0

@@ -6,6 +6,8 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.http import QueryDict
 
+from shop import placeholders
+
 register = template.Library()
 
 CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
@@ -25,17 +27,11 @@ def money(amount, currency: str = "GBP") -> str:
 
 @register.filter
 def hue(value) -> int:
-    """A stable hue (0..359) for a product's placeholder tile, spread by golden-angle steps."""
+    """A stable hue (0..359) for a tile, the same rule as a product's placeholder picture."""
     try:
-        return (int(value) * 137) % 360
+        return placeholders.hue(int(value))
     except (TypeError, ValueError):
         return 210
-
-
-@register.filter
-def initials(title: str) -> str:
-    words = [w for w in str(title).split() if w[:1].isalnum()]
-    return "".join(w[0] for w in words[:2]).upper() or "?"
 
 
 @register.simple_tag(takes_context=True)

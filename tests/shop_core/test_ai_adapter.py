@@ -9,6 +9,7 @@ from ai.adapter import CustomerInfo, OrderLineInfo, ProductInfo
 from ai.conf import ai_settings
 from shop.ai_adapter import ShopAdapter
 from shop.models import OrderStatus
+from shop.placeholders import placeholder_url
 from shop.services import basket as baskets
 from shop.services.orders import transition
 from tests.factories import CategoryFactory, ProductFactory, UserFactory
@@ -43,7 +44,7 @@ def test_iter_products(adapter, catalogue, django_assert_max_num_queries):
     assert candle == ProductInfo(
         id=catalogue["candle"].pk, title="Candle", description=catalogue["candle"].description,
         category_id=catalogue["candle"].category_id, category_name="Candles", price=Decimal("2.50"),
-        in_stock=True, active=True, url=catalogue["candle"].get_absolute_url(), image_url="",
+        in_stock=True, active=True, url=catalogue["candle"].get_absolute_url(), image_url=placeholder_url(catalogue["candle"].pk, "Candle"),
     )
     assert (products[1].in_stock, products[2].active, products[2].category_name) == (False, False, "")
     assert [p.title for p in adapter.iter_products(active_only=True)] == ["Candle", "Sold out"]
