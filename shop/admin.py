@@ -5,7 +5,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Count
-from django.utils import timezone
 
 from shop.exceptions import ForbiddenTransition
 from shop.models import (
@@ -19,9 +18,9 @@ from shop.models import (
     Product,
     StockAdjustment,
 )
-from shop.services import locks
 from shop.services.api_keys import create_api_key, revoke
 from shop.services.orders import transition
+from shop.services.stock import set_stock
 
 
 @admin.register(Merchant)
@@ -86,21 +85,17 @@ class ProductAdmin(admin.ModelAdmin):
         made since; so stock is written only when the merchant changed the number shown (the form
         posts it back as a hidden initial value), under the row lock.
         """
-        if not change:
-            super().save_model(request, obj, form, change)
-            return
         with transaction.atomic():
+            if not change:
+                opening_stock, obj.stock = obj.stock, 0
+                super().save_model(request, obj, form, change)
+                set_stock(obj, opening_stock, "opening stock", user=request.user)
+                return
             other_fields = [name for name in form.changed_data if name != "stock"]
             if other_fields:
                 obj.save(update_fields=[*other_fields, "updated_at"])
             if "stock" in form.changed_data:
-                current = locks.lock_products([obj.pk])[obj.pk]
-                delta = obj.stock - current.stock
-                if delta:
-                    Product.objects.filter(pk=obj.pk).update(stock=obj.stock, updated_at=timezone.now())
-                    StockAdjustment.objects.create(
-                        product=obj, delta=delta, stock_after=obj.stock, reason="Set in the admin", user=request.user
-                    )
+                set_stock(obj, obj.stock, "Set in the admin", user=request.user)
 
 
 class OrderLineInline(admin.TabularInline):

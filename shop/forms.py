@@ -6,6 +6,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 
 # The services enforce the same bound; the form gives the shopper a clear message first.
+from shop.exceptions import CheckoutError
+from shop.services.addresses import ADDRESS_RULES, ShippingAddress
 from shop.services.basket import MAX_QUANTITY
 
 SORT_CHOICES = [
@@ -70,14 +72,23 @@ class RemoveFromBasketForm(forms.Form):
     product_id = forms.IntegerField(widget=forms.HiddenInput, error_messages={"invalid": "Unknown product."})
 
 
+def address_field(name: str) -> forms.CharField:
+    """A form field for one address part, with the limits and messages of the shared address validator."""
+    rule = ADDRESS_RULES[name]
+    return forms.CharField(
+        label=rule.label, max_length=rule.max_length, required=rule.required,
+        error_messages={"required": rule.required_message(), "max_length": rule.too_long_message()},
+    )
+
+
 class CheckoutForm(forms.Form):
     email = forms.EmailField(label="E-mail", help_text="We send the order confirmation here.")
-    name = forms.CharField(label="Full name", max_length=200)
-    line1 = forms.CharField(label="Address line 1", max_length=200)
-    line2 = forms.CharField(label="Address line 2", max_length=200, required=False)
-    city = forms.CharField(label="Town or city", max_length=100)
-    postcode = forms.CharField(label="Postcode", max_length=20)
-    country = forms.CharField(label="Country", max_length=100, initial="United Kingdom")
+    name = address_field("name")
+    line1 = address_field("line1")
+    line2 = address_field("line2")
+    city = address_field("city")
+    postcode = address_field("postcode")
+    country = address_field("country")
     shipping_method = forms.ChoiceField(label="Delivery", widget=forms.RadioSelect)
     payment_method = forms.ChoiceField(label="Payment", widget=forms.RadioSelect)
 
@@ -100,6 +111,18 @@ class CheckoutForm(forms.Form):
         }
         for name, token in autocomplete.items():
             self.fields[name].widget.attrs["autocomplete"] = token
+        self.fields["country"].initial = "United Kingdom"
+
+    def clean(self) -> dict:
+        """Check the address with the service's validator (the one checkout applies), field by field."""
+        cleaned = super().clean()
+        try:
+            cleaned["address"] = ShippingAddress.from_data({name: cleaned.get(name, "") for name in ADDRESS_RULES})
+        except CheckoutError as error:
+            for name, message in error.fields.items():
+                if name not in self.errors:
+                    self.add_error(name, message)
+        return cleaned
 
 
 class SignUpForm(UserCreationForm):

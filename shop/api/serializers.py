@@ -126,6 +126,15 @@ class ProductSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             attrs["slug"] = default_slug(attrs.get("title", ""))
         return attrs
 
+    def update(self, instance: Product, validated_data: dict[str, Any]) -> Product:
+        """Write only the fields sent: a full-row save would write back the `stock` and `units_sold`
+        read before a concurrent sale, undoing it (stock changes only through shop.services.stock)."""
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        instance.save(update_fields=[*validated_data, "updated_at"])
+        instance.refresh_from_db(fields=["stock", "units_sold"])  # answer with the levels as they are now
+        return instance
+
 
 class ProductCreateSerializer(ProductSerializer):
     """Creating a product also sets its opening stock. Staff sessions name the merchant; keys may not."""

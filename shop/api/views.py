@@ -23,7 +23,7 @@ from shop.api.schema import IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED
 from shop.models import ApiKey, Category, Order, OrderLine, OrderStatus, Product, StockAdjustment
 from shop.services import orders as order_services
 from shop.services.product_upsert import bulk_upsert
-from shop.services.stock_adjustments import adjust_stock, record_set_stock
+from shop.services.stock import adjust_stock, set_stock
 
 IDEMPOTENT = [IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED]
 
@@ -113,8 +113,9 @@ class ProductViewSet(MerchantScopedMixin, viewsets.ModelViewSet):
 
     def perform_create(self, serializer) -> None:
         with transaction.atomic():
-            product = serializer.save()
-            record_set_stock(product, 0, "opening stock", **self.actor())
+            opening_stock = serializer.validated_data.get("stock", 0)
+            product = serializer.save(stock=0)
+            set_stock(product, opening_stock, "opening stock", **self.actor())
 
     def perform_destroy(self, instance: Product) -> None:
         if instance.is_active:
@@ -168,7 +169,7 @@ class ProductViewSet(MerchantScopedMixin, viewsets.ModelViewSet):
     def _adjust_stock(self, request: Request, product: Product) -> Response:
         serializer = s.StockAdjustmentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        adjustment = adjust_stock(product.pk, serializer.validated_data["delta"],
+        adjustment = adjust_stock(product, serializer.validated_data["delta"],
                                   serializer.validated_data["reason"], **self.actor())
         return Response(s.StockAdjustmentSerializer(adjustment).data, status=status.HTTP_201_CREATED)
 

@@ -57,7 +57,14 @@ class StockAdjustment(models.Model):
     reason = models.CharField(max_length=200)
     api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Set by callers that may retry (a purchase order received twice): one ledger entry per reference.
+    reference = models.CharField(max_length=100, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "reference"], condition=~models.Q(reference=""), name="stock_adjustment_unique_reference"
+            )
+        ]

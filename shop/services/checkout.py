@@ -7,7 +7,7 @@ rolls back as a whole: the basket and the stock are exactly as they were.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
@@ -15,13 +15,13 @@ from functools import partial
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
-from shop.exceptions import CheckoutError, EmptyBasket, InsufficientStock, ProductUnavailable
-from shop.models import Basket, BasketLine, Order, OrderLine, OrderStatus, Product
+from shop.exceptions import CheckoutError, EmptyBasket
+from shop.models import Basket, BasketLine, Order, OrderLine, OrderStatus
 from shop.payments import get_provider
-from shop.services import locks
+from shop.services import locks, stock
+from shop.services.addresses import ShippingAddress
 from shop.services.orders import generate_order_number, record_status_change, transition
 
 
@@ -40,49 +40,6 @@ SHIPPING_METHODS: dict[str, ShippingMethod] = {
     )
 }
 DEFAULT_SHIPPING_METHOD = "standard"
-
-
-@dataclass(frozen=True)
-class ShippingAddress:
-    name: str = ""
-    line1: str = ""
-    line2: str = ""
-    city: str = ""
-    postcode: str = ""
-    country: str = ""
-
-    # Field -> (label, max length, required); the lengths are those of the Order columns.
-    RULES = {
-        "name": ("Full name", 200, True),
-        "line1": ("Address", 200, True),
-        "line2": ("Address line 2", 200, False),
-        "city": ("Town or city", 100, True),
-        "postcode": ("Postcode", 20, True),
-        "country": ("Country", 100, True),
-    }
-
-    def cleaned(self) -> ShippingAddress:
-        """A copy with surrounding spaces stripped; raises CheckoutError naming every bad field."""
-        values, errors = {}, {}
-        for f in fields(self):
-            label, max_length, required = self.RULES[f.name]
-            raw = getattr(self, f.name)
-            value = raw.strip() if isinstance(raw, str) else ""
-            if raw is not None and not isinstance(raw, str):
-                errors[f.name] = f"{label} must be text."
-            elif required and not value:
-                errors[f.name] = f"{label} is required."
-            elif len(value) > max_length:
-                errors[f.name] = f"{label} must be at most {max_length} characters."
-            values[f.name] = value
-        if errors:
-            raise CheckoutError("Please complete your shipping address.", fields=errors)
-        return replace(self, **values)
-
-    @classmethod
-    def from_data(cls, data) -> ShippingAddress:
-        """From a form or request body (a mapping); missing keys count as empty."""
-        return cls(**{name: data.get(name, "") or "" for name in cls.RULES}).cleaned()
 
 
 def get_shipping_method(code) -> ShippingMethod:
@@ -156,28 +113,10 @@ def place_order(
         )
         if not wanted:
             raise EmptyBasket()
-        products = locks.lock_products(wanted)
-        for product_id, quantity in wanted.items():
-            product = products.get(product_id)
-            if product is None or not product.is_active:
-                title = f"“{product.title}”" if product else "A product in your basket"
-                raise ProductUnavailable(
-                    f"Sorry, {title} is no longer available: please remove it from your basket.", product_id=product_id
-                )
-            if quantity > product.stock:
-                raise InsufficientStock(product, quantity, product.stock)
+        products = stock.take_stock(wanted)
         currencies = {products[pid].currency for pid in wanted}
         if len(currencies) > 1:
             raise CheckoutError("Products priced in different currencies must be ordered separately.")
-
-        for product_id, quantity in wanted.items():
-            # The row is locked, so this cannot fail; the guard keeps it safe on databases without locks.
-            updated = Product.objects.filter(pk=product_id, stock__gte=quantity).update(
-                stock=F("stock") - quantity, units_sold=F("units_sold") + quantity
-            )
-            if updated != 1:
-                product = Product.objects.get(pk=product_id)
-                raise InsufficientStock(product, quantity, product.stock)
 
         subtotal = sum((products[pid].price * q for pid, q in wanted.items()), Decimal("0.00"))
         order = _create_order(

@@ -14,13 +14,11 @@ import secrets
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F, Value
-from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from shop.exceptions import ForbiddenTransition
-from shop.models import Order, OrderLine, OrderStatus, OrderStatusChange, Product
-from shop.services import locks
+from shop.models import Order, OrderLine, OrderStatus, OrderStatusChange
+from shop.services import locks, stock
 
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     OrderStatus.PENDING: frozenset({OrderStatus.PAID, OrderStatus.CANCELLED}),
@@ -71,13 +69,7 @@ def _restock(order: Order) -> None:
         "product_id", "quantity"
     ):
         quantities[product_id] = quantities.get(product_id, 0) + quantity
-    for product_id in locks.lock_products(quantities):
-        quantity = quantities[product_id]
-        Product.objects.filter(pk=product_id).update(
-            stock=F("stock") + quantity,
-            # Orders imported without bumping units_sold must not drive it below zero.
-            units_sold=Greatest(F("units_sold") - quantity, Value(0)),
-        )
+    stock.return_stock(quantities)
 
 
 def transition(order: Order, to_status: str, *, user=None, actor: str = "", note: str = "") -> Order:

@@ -9,8 +9,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from shop.exceptions import ShopError
-from shop.models import ApiKey, Merchant, Product, StockAdjustment
+from shop.models import ApiKey, Merchant, Product
 from shop.services.locks import lock_merchant_products_by_sku
+from shop.services.stock import set_stock_levels
 
 REQUIRED_FOR_NEW = ("title", "price")
 
@@ -57,17 +58,18 @@ def bulk_upsert(
             raise BulkUpsertRejected(errors)
 
         now = timezone.now()
-        old_stock: dict[str, int] = {}
+        levels: dict[str, int] = {}
         touched: set[str] = set()
         for row in rows:
+            values = {name: value for name, value in row.items() if name != "stock"}
+            if "stock" in row:
+                levels[row["sku"]] = row["stock"]
             product = existing.get(row["sku"])
             if product is None:
-                values = {**row}
                 values.setdefault("slug", default_slug(row["title"]))
-                result.created.append(Product(merchant=merchant, **values))
+                result.created.append(Product(merchant=merchant, stock=0, **values))
                 continue
-            old_stock[product.sku] = product.stock
-            for name, value in row.items():
+            for name, value in values.items():
                 setattr(product, name, value)
                 touched.add(name)
             product.updated_at = now
@@ -76,15 +78,10 @@ def bulk_upsert(
         Product.objects.bulk_create(result.created)
         if result.updated:
             Product.objects.bulk_update(result.updated, sorted(touched | {"updated_at"}), batch_size=500)
-
-        ledger = [
-            StockAdjustment(product=p, delta=p.stock, stock_after=p.stock, reason="bulk upsert: new product",
-                            api_key=api_key, user=user)
-            for p in result.created if p.stock
-        ] + [
-            StockAdjustment(product=p, delta=p.stock - old_stock[p.sku], stock_after=p.stock,
-                            reason="bulk upsert: stock set", api_key=api_key, user=user)
-            for p in result.updated if p.stock != old_stock[p.sku]
-        ]
-        StockAdjustment.objects.bulk_create(ledger)
+        # Stock only through the ledger service (locked, recorded), never by writing the rows above.
+        for reason, products in (("bulk upsert: new product", result.created), ("bulk upsert: stock set", result.updated)):
+            wanted = {p.pk: levels[p.sku] for p in products if p.sku in levels}
+            set_stock_levels(wanted, reason, api_key=api_key, user=user)
+            for p in products:
+                p.stock = levels.get(p.sku, p.stock)
     return result

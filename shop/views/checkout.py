@@ -12,7 +12,7 @@ from shop.forms import CheckoutForm
 from shop.models import Order
 from shop.payments import PROVIDERS
 from shop.services import basket as basket_service
-from shop.services.checkout import SHIPPING_METHODS, ShippingAddress, place_order
+from shop.services.checkout import SHIPPING_METHODS, place_order
 from shop.templatetags.shop_tags import money
 
 from .utils import url_text
@@ -47,12 +47,11 @@ def checkout(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            address = ShippingAddress.from_data(data)
             order = place_order(
                 basket=basket,
                 user=request.user if request.user.is_authenticated else None,
                 email=data["email"],
-                address=address,
+                address=data["address"],
                 shipping_method=data["shipping_method"],
                 payment_method=data["payment_method"],
                 visitor_id=request.visitor_id if getattr(request, "ai_tracking", False) else "",

@@ -7,10 +7,14 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from shop.models import ApiKey, Product, StockAdjustment
+from shop.api import serializers as s
+from shop.models import ApiKey, Basket, BasketLine, Product, StockAdjustment
 from shop.services.api_keys import create_api_key
+from shop.services.checkout import ShippingAddress, place_order
 from tests.api.conftest import KeyedClient
-from tests.factories import CategoryFactory, MerchantFactory, ProductFactory
+from tests.factories import CategoryFactory, MerchantFactory, ProductFactory, UserFactory
+
+ADDRESS = ShippingAddress(name="Ada", line1="1 Road", city="Leeds", postcode="LS1 1AA", country="UK")
 
 
 def run_at_once(n: int, work) -> list:
@@ -66,3 +70,53 @@ def test_racing_idempotent_retries_create_once(shop_setup):
     assert {status for status, _ in results} == {201}
     assert len({product_id for _, product_id in results}) == 1
     assert Product.objects.filter(sku="RACE-1").count() == 1
+
+
+
+def test_patch_interleaved_with_a_checkout_loses_no_sale(shop_setup, monkeypatch):
+    """PATCH reads the product, a checkout on another connection sells 2 units and commits, then the PATCH
+    saves: the sale must survive (a full-row save wrote the stale stock back: 5 in stock, 2 sold)."""
+    product, raw = shop_setup
+    user = UserFactory(username="buyer")
+    basket = Basket.objects.create(user=user)
+    BasketLine.objects.create(basket=basket, product=product, quantity=2)
+    read_done, sale_done = threading.Event(), threading.Event()
+    original = s.ProductSerializer.validate
+
+    def validate_and_wait(self, attrs):
+        read_done.set()
+        assert sale_done.wait(timeout=30)
+        return original(self, attrs)
+
+    monkeypatch.setattr(s.ProductSerializer, "validate", validate_and_wait)
+    outcome: dict = {}
+
+    def patch() -> None:
+        try:
+            outcome["response"] = KeyedClient(None, raw).patch(
+                f"/api/v1/products/{product.pk}/", {"title": "Renamed", "price": "3.00"}, format="json"
+            )
+        finally:
+            connection.close()
+
+    def checkout() -> None:
+        try:
+            assert read_done.wait(timeout=30)
+            outcome["order"] = place_order(
+                basket=basket, user=user, email=user.email, address=ADDRESS, shipping_method="standard",
+                payment_method="pay_on_delivery",
+            )
+        finally:
+            sale_done.set()
+            connection.close()
+
+    threads = [threading.Thread(target=patch), threading.Thread(target=checkout)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert outcome["response"].status_code == 200, outcome["response"].content
+    assert outcome["order"].lines.get().quantity == 2
+    product.refresh_from_db()
+    assert (product.title, product.price, product.stock, product.units_sold) == ("Renamed", Decimal("3.00"), 3, 2)

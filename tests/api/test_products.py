@@ -164,3 +164,22 @@ def test_bulk_upsert_keeps_slugs_of_existing_products(client_w, product):
     product.refresh_from_db()
     assert (product.title, product.slug) == ("Renamed", old_slug)
     assert Product.objects.get(sku="N").slug == "tin-can"
+
+
+def test_patch_writes_only_the_fields_sent(client_w, product, monkeypatch):
+    """A sale between the PATCH reading the product and saving it survives (no lost update)."""
+    from shop.api import serializers as s
+    from shop.services import stock
+
+    original = s.ProductSerializer.validate
+
+    def validate_after_a_sale(self, attrs):
+        stock.take_stock({product.pk: 2})  # a checkout sells 2 of the 5 meanwhile
+        return original(self, attrs)
+
+    monkeypatch.setattr(s.ProductSerializer, "validate", validate_after_a_sale)
+    response = client_w.patch(f"/api/v1/products/{product.pk}/", {"title": "Renamed"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["stock"] == 3
+    product.refresh_from_db()
+    assert (product.title, product.stock, product.units_sold) == ("Renamed", 3, 2)
