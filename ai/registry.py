@@ -80,6 +80,7 @@ def register_version(kind: str, trained: TrainedModel, run: TrainingRun | None =
                     artifact_dir=directory,
                     config=_config_summary(trained.config),
                     metrics=trained.metrics,
+                    report=trained.report,
                     primary_metric=kind_obj.primary_metric,
                 )
                 metadata = _json_bytes(

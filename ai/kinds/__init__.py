@@ -10,4 +10,5 @@ __all__ = ["ModelKind", "TrainedModel", "TrainingContext", "all_kinds", "get_kin
 from . import (
     popularity,  # noqa: E402,F401  (kind popularity)
     recs,  # noqa: E402,F401  (kinds cooccurrence, sasrec, content)
+    text_classifier,  # noqa: E402,F401  (kind text_classifier)
 )

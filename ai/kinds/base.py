@@ -25,6 +25,8 @@ class TrainedModel:
     config: dict[str, Any]
     metrics: dict[str, float]
     data_summary: dict[str, Any] = field(default_factory=dict)
+    # The full held-out evaluation (per-label figures, confusion matrix, ROC curves…), shown in the admin.
+    report: dict[str, Any] = field(default_factory=dict)
 
 
 class TrainingContext(abc.ABC):
@@ -89,6 +91,11 @@ class ModelKind(abc.ABC):
             cleaned[key] = value
         return cleaned
 
+    def registry_name(self, options: dict[str, Any]) -> str:
+        """The name its versions are registered, promoted and served under: the kind's own name, or
+        `<kind>:<data set>` for a kind that keeps one live model per data set (text_classifier)."""
+        return self.name
+
     @abc.abstractmethod
     def train(self, ctx: TrainingContext) -> TrainedModel:
         """Read the stored data (through the shop adapter and ai's Event table), train, evaluate."""
@@ -108,8 +115,9 @@ def register(kind_cls: type[ModelKind]) -> type[ModelKind]:
 
 
 def get_kind(name: str) -> ModelKind:
+    """The kind of this name, or of a registry name `<kind>:<data set>`."""
     try:
-        return _REGISTRY[name]()
+        return _REGISTRY[name.split(":", 1)[0]]()
     except KeyError:
         known = ", ".join(sorted(_REGISTRY)) or "none"
         raise ValueError(f"Unknown model kind {name!r} (known: {known})") from None

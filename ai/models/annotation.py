@@ -43,6 +43,8 @@ class LabelSet(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The ModelVersion whose suggestions the items carry (None: not scored by any model yet).
+    scored_version_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]

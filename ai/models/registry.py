@@ -79,6 +79,8 @@ class ModelVersion(models.Model):
     checksums = models.JSONField(default=dict)
     config = models.JSONField(default=dict, blank=True)
     metrics = models.JSONField(default=dict, blank=True)
+    # The kind's full held-out evaluation report (classifiers: per label, confusion matrix, ROC curves).
+    report = models.JSONField(default=dict, blank=True)
     primary_metric = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     promoted_at = models.DateTimeField(null=True, blank=True)

@@ -273,8 +273,8 @@ def execute_run(
         with transaction.atomic():
             # The version and the outcome commit together. The run row is only locked by the final
             # conditional update, so that the heartbeat goes on while artifacts are written.
-            version = registry.register_version(run.kind, trained, run)
-            ctx.log(f"registered {run.kind} v{version.version}")
+            version = registry.register_version(kind.registry_name(run.options), trained, run)
+            ctx.log(f"registered {version.kind} v{version.version}")
             written = _finish(
                 run,
                 worker,
@@ -291,7 +291,7 @@ def execute_run(
             logger.warning("Run #%s was failed or taken over meanwhile; its result is discarded", run.pk)
             return TrainingRun.objects.get(pk=run.pk)
         if registry.maybe_auto_promote(version):
-            ctx.log(f"{run.kind} v{version.version} promoted automatically")
+            ctx.log(f"{version.kind} v{version.version} promoted automatically")
             TrainingRun.objects.filter(pk=run.pk).update(log_tail=ctx.log_tail)
         logger.info("Training run #%s (%s) succeeded: %s", run.pk, run.kind, trained.metrics)
     except RunCancelled:
