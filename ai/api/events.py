@@ -41,7 +41,9 @@ class EventInSerializer(serializers.Serializer):
     event_type = serializers.RegexField(
         EVENT_NAME_RE,
         max_length=32,
-        error_messages={"invalid": f"Unknown event type: use a known type or a name matching {EVENT_NAME_RE.pattern}."},
+        # DRF formats error messages with str.format: the pattern's braces ({1,32}) must be doubled.
+        error_messages={"invalid": "Unknown event type: use a known type or a name matching "
+                        + EVENT_NAME_RE.pattern.replace("{", "{{").replace("}", "}}") + "."},
         help_text="view, search, add_to_cart, remove_from_cart, purchase, rec_impression, rec_click, "
         "or a name of your own (lower-case letters and underscores).",
     )

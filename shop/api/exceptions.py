@@ -131,14 +131,21 @@ def _code_of(exc: exceptions.APIException) -> str:
     return getattr(exc, "default_code", "error")
 
 
+# Exceptions that stand for one API error each.
+TRANSLATED: dict[type[BaseException], Any] = {
+    Http404: exceptions.NotFound,
+    DjangoPermissionDenied: exceptions.PermissionDenied,
+    RequestDataTooBig: PayloadTooLarge,
+    # Only input nested past the interpreter's limit gets here (a view or parser reading JSON by itself).
+    RecursionError: lambda: exceptions.ParseError("Malformed JSON: nested too deeply."),
+}
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """EXCEPTION_HANDLER: every exception raised in a DRF view becomes the error body; nothing leaks HTML."""
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
-    elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied()
-    elif isinstance(exc, RequestDataTooBig):
-        exc = PayloadTooLarge()
+    translated = next((make() for kind, make in TRANSLATED.items() if isinstance(exc, kind)), None)
+    if translated is not None:
+        exc = translated
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
