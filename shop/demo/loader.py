@@ -89,12 +89,17 @@ def order_number(invoice_number: str) -> str:
     return f"{ORDER_PREFIX}{invoice_number}"
 
 
-def describe(title: str, path: tuple[str, ...]) -> str:
-    """A short description built only from what the data says: the title and the category."""
-    sentences = [f"{title}, from our {' › '.join(path)} range at {MERCHANT_NAME}."]
+def describe(title: str, source: SourceProduct) -> str:
+    """A short description of what the order history says about the product, and nothing made up."""
+    sentences = []
     counted = COUNTED.search(title)
     if counted:
         sentences.append(f"Comes as a {counted.group(1).lower()} of {counted.group(2)}.")
+    if source.units > 0:
+        sentences.append(
+            f"{source.units:,} sold in the order history this demo shop was built from, most recently on "
+            f"{source.last_sold:%-d %B %Y}."
+        )
     return " ".join(sentences)
 
 
@@ -148,7 +153,7 @@ def load_products(data: SourceData, merchant: Merchant, report: LoadReport, prog
                         category=categories[path],
                         title=title,
                         slug=slugify(title)[:220] or source.sku.lower(),
-                        description=describe(title, path),
+                        description=describe(title, source),
                         sku=source.sku,
                         price=source.price,
                         currency="GBP",

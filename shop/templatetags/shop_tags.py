@@ -26,12 +26,12 @@ def money(amount, currency: str = "GBP") -> str:
 
 
 @register.filter
-def hue(value) -> int:
-    """A stable hue (0..359) for a tile, the same rule as a product's placeholder picture."""
+def hue_bucket(value) -> int:
+    """One of twelve 30° hue classes (`hue-0` … `hue-11` in shop.css) for a tile, by the placeholders' rule."""
     try:
-        return placeholders.hue(int(value))
+        return placeholders.hue(int(value)) // 30
     except (TypeError, ValueError):
-        return 210
+        return 7
 
 
 @register.simple_tag(takes_context=True)

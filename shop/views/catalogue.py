@@ -8,10 +8,11 @@ from ai import tracking
 from shop.forms import SORT_ORDERING, AddToBasketForm, ListingForm
 from shop.models import Category, Product
 from shop.search import normalise_query, search_products
+from shop.services.product_facts import product_facts
 
 from .utils import paginate, url_text
 
-BESTSELLER_COUNT = 10
+BESTSELLER_COUNT = 12  # full rows of 4, 3 or 2 (see .product-grid)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -62,6 +63,7 @@ def product_detail(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
     return render(
         request, "shop/product.html", {
             "product": product,
+            "facts": product_facts(product),
             "breadcrumbs": breadcrumbs,
             "form": form,
             "active_root": product.category.path.split("/")[0] if product.category else "",
