@@ -58,6 +58,7 @@ DEFAULTS: dict[str, Any] = {
     # `ai_seed_intents` reads the seed intents (CSV text,label,split) from.
     "CHAT_RATE_VISITOR": "20/min",
     "CHAT_RATE_IP": "60/min",
+    "CHAT_RATE_POLL": "300/min",
     "CHAT_STAFF_ONLINE_S": 120,
     "CHAT_POLL_MS": 1000,
     "CHAT_INTENTS_LABEL_SET": "chat-intents",
