@@ -23,8 +23,8 @@ from django.utils import timezone
 
 from ai.conf import ai_settings
 from ai.kinds import get_kind
-from ai.kinds.base import RunCancelled
-from ai.models import TrainingRun
+from ai.kinds.base import RunCancelled, TrainedModel
+from ai.models import ModelVersion, TrainingRun
 
 from .context import ProgressListener, RunContext
 from .device import choose_device, describe
@@ -232,6 +232,47 @@ def _flush_quietly(ctx: RunContext) -> None:
         logger.exception("Could not write the last progress of run #%s", ctx.run_id)
 
 
+def _claim_or_take_over(run_id: int, worker: str) -> TrainingRun | None:
+    """Claim the run; or take it over when another worker holds it but stopped beating."""
+    run = _claim(run_id, worker)
+    if run is None and _looks_orphaned(run_id, worker):
+        silent_since = _silent_heartbeat(run_id)
+        if silent_since is not None:
+            logger.warning("Training run #%s: its worker stopped beating; attempting it again", run_id)
+            run = _claim(run_id, worker, silent_since=silent_since)
+    return run
+
+
+def _register_success(
+    run: TrainingRun, worker: str, trained: TrainedModel, ctx: RunContext, registry_name: str
+) -> ModelVersion | None:
+    """Register the trained model under `registry_name` and mark the run SUCCEEDED in one transaction.
+
+    Returns the new ModelVersion, or None (and nothing written) when the run was meanwhile failed or
+    taken over. The run row is only locked by the final conditional update, so that the heartbeat
+    goes on while artifacts are written.
+    """
+    from ai import registry
+
+    with transaction.atomic():
+        version = registry.register_version(registry_name, trained, run)
+        ctx.log(f"registered {version.kind} v{version.version}")
+        written = _finish(
+            run,
+            worker,
+            status=Status.SUCCEEDED,
+            progress=100.0,
+            metrics=trained.metrics,
+            data_summary=trained.data_summary,
+            log_tail=ctx.log_tail,
+            heartbeat_at=timezone.now(),
+        )
+        if not written:
+            transaction.set_rollback(True)
+            return None
+    return version
+
+
 def execute_run(
     run_id: int,
     *,
@@ -247,12 +288,7 @@ def execute_run(
     from ai import registry
 
     worker = worker_identity(hostname)
-    run = _claim(run_id, worker)
-    if run is None and _looks_orphaned(run_id, worker):
-        silent_since = _silent_heartbeat(run_id)
-        if silent_since is not None:
-            logger.warning("Training run #%s: its worker stopped beating; attempting it again", run_id)
-            run = _claim(run_id, worker, silent_since=silent_since)
+    run = _claim_or_take_over(run_id, worker)
     if run is None:
         return None
     beat = _Heartbeat(run.pk, worker) if heartbeat else None
@@ -270,24 +306,8 @@ def execute_run(
         trained = kind.train(ctx)
         ctx.log("training done; saving the version")
         ctx.flush()
-        with transaction.atomic():
-            # The version and the outcome commit together. The run row is only locked by the final
-            # conditional update, so that the heartbeat goes on while artifacts are written.
-            version = registry.register_version(kind.registry_name(run.options), trained, run)
-            ctx.log(f"registered {version.kind} v{version.version}")
-            written = _finish(
-                run,
-                worker,
-                status=Status.SUCCEEDED,
-                progress=100.0,
-                metrics=trained.metrics,
-                data_summary=trained.data_summary,
-                log_tail=ctx.log_tail,
-                heartbeat_at=timezone.now(),
-            )
-            if not written:
-                transaction.set_rollback(True)
-        if not written:
+        version = _register_success(run, worker, trained, ctx, kind.registry_name(run.options))
+        if version is None:
             logger.warning("Run #%s was failed or taken over meanwhile; its result is discarded", run.pk)
             return TrainingRun.objects.get(pk=run.pk)
         if registry.maybe_auto_promote(version):
