@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_ARGS ?=
 
-.PHONY: install demo test migrate clean
+.PHONY: install demo lint test migrate clean
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=/path/to/python3.11"; exit 1; }
@@ -29,7 +29,11 @@ demo: migrate
 	$(PY) manage.py demo_credentials --host $(HOST) --port $(PORT)
 	DEBUG=1 $(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
-test: install
+# Code health: ruff (rules in pyproject.toml); `make test` and CI run it before the tests.
+lint: install
+	$(VENV)/bin/ruff check .
+
+test: install lint
 	$(PY) -m pytest
 
 clean:

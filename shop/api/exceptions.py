@@ -173,7 +173,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
     if getattr(exc, "wait", None):
-        headers["Retry-After"] = "%d" % max(1, round(exc.wait))
+        headers["Retry-After"] = str(max(1, round(exc.wait)))
 
     if isinstance(exc, exceptions.ValidationError):
         body = _validation_body(exc)

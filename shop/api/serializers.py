@@ -73,9 +73,12 @@ class CategorySerializer(StrictFieldsMixin, serializers.ModelSerializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         parent = attrs.get("parent", getattr(self.instance, "parent", None))
         slug = attrs.get("slug", getattr(self.instance, "slug", None))
-        if self.instance is not None and parent is not None:
-            if parent.pk == self.instance.pk or parent.path.startswith(f"{self.instance.path}/"):
-                raise serializers.ValidationError({"parent": ["A category cannot move below itself."]})
+        if (
+            self.instance is not None
+            and parent is not None
+            and (parent.pk == self.instance.pk or parent.path.startswith(f"{self.instance.path}/"))
+        ):
+            raise serializers.ValidationError({"parent": ["A category cannot move below itself."]})
         clash = Category.objects.filter(parent=parent, slug=slug)
         if self.instance is not None:
             clash = clash.exclude(pk=self.instance.pk)

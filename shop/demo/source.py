@@ -121,6 +121,65 @@ def _parse_date(raw: str) -> datetime:
     return datetime.fromisoformat(raw.strip()).replace(tzinfo=SHOP_TZ)
 
 
+def _skip_reason(number: str, code: str, description: str, quantity: int, price: Decimal) -> str | None:
+    """Why a line is not an order line of goods or postage (None when it is one)."""
+    cancelled = number.startswith("C")
+    is_postage = code in POSTAGE_CODES
+    if not number or not (number[0].isdigit() or cancelled):
+        return "not an order (adjustment invoice)"
+    if not is_postage and not PRODUCT_CODE.match(code):
+        return "not a product (fee, postage, manual line)"
+    if price <= 0:
+        return "price not positive"
+    if not is_postage and is_adjustment(description):
+        return "stock adjustment note"
+    if quantity == 0 or (quantity < 0) != cancelled:
+        return "quantity does not match the invoice"
+    return None
+
+
+def _add_line(invoice: SourceInvoice, code: str, quantity: int, price: Decimal, placed_at: datetime) -> None:
+    """A goods line, or postage charged on the invoice (quantities of cancellations are stored positive)."""
+    invoice.placed_at = min(invoice.placed_at, placed_at)
+    if code in POSTAGE_CODES:
+        invoice.postage += abs(quantity) * price
+    else:
+        invoice.lines.append((code, abs(quantity), price))
+
+
+def _catalogue(
+    descriptions: dict[str, Counter], prices: dict[str, Counter], units: Counter, last_sold: dict[str, datetime]
+) -> dict[str, SourceProduct]:
+    """One product per code sold at least once: its most frequent description and price."""
+    products = {}
+    for code, counter in descriptions.items():
+        if code not in prices:
+            continue  # only ever seen in cancellations: no selling price to show, so not in the catalogue
+        price = max(prices[code].items(), key=lambda item: (item[1], item[0]))[0]
+        products[code] = SourceProduct(
+            sku=code,
+            description=counter.most_common(1)[0][0],
+            price=price,
+            units=max(0, units[code]),
+            last_sold=last_sold[code],
+        )
+    return products
+
+
+def _with_product_lines(
+    invoices: Iterable[SourceInvoice], products: dict[str, SourceProduct], skipped: Counter
+) -> list[SourceInvoice]:
+    """The invoices left with a line of a catalogue product (lines of other codes dropped)."""
+    kept = []
+    for invoice in invoices:
+        invoice.lines = [line for line in invoice.lines if line[0] in products]
+        if invoice.lines:
+            kept.append(invoice)
+        else:
+            skipped["invoice without product lines"] += 1
+    return kept
+
+
 def parse(rows: Iterable[dict[str, str]], *, limit: int | None = None) -> SourceData:
     """Group the rows into products and invoices. `limit` keeps the first N invoices of the file."""
     descriptions: dict[str, Counter] = defaultdict(Counter)
@@ -151,21 +210,10 @@ def parse(rows: Iterable[dict[str, str]], *, limit: int | None = None) -> Source
         last_date = placed_at if last_date is None or placed_at > last_date else last_date
 
         cancelled = number.startswith("C")
-        if not number or not (number[0].isdigit() or cancelled):
-            skipped["not an order (adjustment invoice)"] += 1
-            continue
         is_postage = code in POSTAGE_CODES
-        if not is_postage and not PRODUCT_CODE.match(code):
-            skipped["not a product (fee, postage, manual line)"] += 1
-            continue
-        if price <= 0:
-            skipped["price not positive"] += 1
-            continue
-        if not is_postage and is_adjustment(description):
-            skipped["stock adjustment note"] += 1
-            continue
-        if quantity == 0 or (quantity < 0) != cancelled:
-            skipped["quantity does not match the invoice"] += 1
+        reason = _skip_reason(number, code, description, quantity, price)
+        if reason:
+            skipped[reason] += 1
             continue
 
         if not is_postage:
@@ -184,30 +232,9 @@ def parse(rows: Iterable[dict[str, str]], *, limit: int | None = None) -> Source
                 number=number, customer_id=customer_id, country=(row.get("Country") or "").strip(),
                 placed_at=placed_at, cancelled=cancelled,
             )
-        invoice.placed_at = min(invoice.placed_at, placed_at)
-        if is_postage:
-            invoice.postage += abs(quantity) * price
-        else:
-            invoice.lines.append((code, abs(quantity), price))
+        _add_line(invoice, code, quantity, price, placed_at)
 
-    products = {}
-    for code, counter in descriptions.items():
-        if code not in prices:
-            continue  # only ever seen in cancellations: no selling price to show, so not in the catalogue
-        price = max(prices[code].items(), key=lambda item: (item[1], item[0]))[0]
-        products[code] = SourceProduct(
-            sku=code,
-            description=counter.most_common(1)[0][0],
-            price=price,
-            units=max(0, units[code]),
-            last_sold=last_sold[code],
-        )
-    kept = []
-    for invoice in invoices.values():
-        invoice.lines = [line for line in invoice.lines if line[0] in products]
-        if invoice.lines:
-            kept.append(invoice)
-        else:
-            skipped["invoice without product lines"] += 1
+    products = _catalogue(descriptions, prices, units, last_sold)
+    kept = _with_product_lines(invoices.values(), products, skipped)
     kept.sort(key=lambda invoice: (invoice.placed_at, invoice.number))
     return SourceData(products=products, invoices=kept, first_date=first_date, last_date=last_date, skipped=skipped)

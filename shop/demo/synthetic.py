@@ -9,9 +9,11 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 SEED = 2026
-YEAR_START = datetime(2025, 1, 6, 9, 0)
+# The file's timestamps are the shop's wall-clock time (the parser reads them as Europe/London).
+YEAR_START = datetime(2025, 1, 6, 9, 0, tzinfo=ZoneInfo("Europe/London"))
 COLOURS = ("RED", "BLUE")
 # theme -> five items (upper-case descriptions, as in the real file) with base prices.
 THEMES: dict[str, list[tuple[str, str]]] = {
@@ -55,13 +57,7 @@ def rows(seed: int = SEED) -> Iterator[dict[str, str]]:
     by_theme: dict[str, list[tuple[str, str, str, str]]] = {}
     for item in items:
         by_theme.setdefault(item[3], []).append(item)
-    themes = list(THEMES)
-    customers = []
-    for index in range(CUSTOMERS):
-        favourites = rng.sample(themes, k=rng.choice((1, 2)))
-        weight = rng.choice((1, 1, 2, 3, 6))  # a few customers order far more often than most
-        country = "United Kingdom" if rng.random() < 0.8 else rng.choice(("France", "Germany", "EIRE", "Spain"))
-        customers.append((str(FIRST_CUSTOMER + index), favourites, weight, country))
+    customers = _customers(rng)
 
     moments = sorted(
         YEAR_START + timedelta(days=rng.randrange(0, 355), hours=rng.randrange(0, 9), minutes=rng.randrange(0, 60))
@@ -81,12 +77,7 @@ def rows(seed: int = SEED) -> Iterator[dict[str, str]]:
             basket.append(rng.choice(pool))
         if rng.random() < 0.2:
             basket.append(rng.choice(items))
-        seen: set[str] = set()
-        lines = []
-        for code, description, price, _theme in basket:
-            if code not in seen:
-                seen.add(code)
-                lines.append((code, description, rng.choice((1, 2, 3, 4, 6, 12)), price))
+        lines = _lines(rng, basket)
         stamp = moment.strftime("%Y-%m-%d %H:%M:%S")
         number = str(invoice_number)
         invoice_number += 1
@@ -98,6 +89,29 @@ def rows(seed: int = SEED) -> Iterator[dict[str, str]]:
             later = (moment + timedelta(hours=rng.randrange(1, 48))).strftime("%Y-%m-%d %H:%M:%S")
             for code, description, quantity, price in lines:
                 yield _row(f"C{number}", code, description, -quantity, later, price, customer_id, country)
+
+
+def _customers(rng: random.Random) -> list[tuple[str, list[str], int, str]]:
+    """(customer id, favourite themes, how often they order, country) for each synthetic customer."""
+    themes = list(THEMES)
+    customers = []
+    for index in range(CUSTOMERS):
+        favourites = rng.sample(themes, k=rng.choice((1, 2)))
+        weight = rng.choice((1, 1, 2, 3, 6))  # a few customers order far more often than most
+        country = "United Kingdom" if rng.random() < 0.8 else rng.choice(("France", "Germany", "EIRE", "Spain"))
+        customers.append((str(FIRST_CUSTOMER + index), favourites, weight, country))
+    return customers
+
+
+def _lines(rng: random.Random, basket: list[tuple[str, str, str, str]]) -> list[tuple[str, str, int, str]]:
+    """(code, description, quantity, price) once per distinct item of the basket, in basket order."""
+    seen: set[str] = set()
+    lines = []
+    for code, description, price, _theme in basket:
+        if code not in seen:
+            seen.add(code)
+            lines.append((code, description, rng.choice((1, 2, 3, 4, 6, 12)), price))
+    return lines
 
 
 def _row(invoice, code, description, quantity, stamp, price, customer_id, country) -> dict[str, str]:

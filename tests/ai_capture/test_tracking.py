@@ -92,9 +92,11 @@ def test_record_accepts_known_and_well_formed_types_only(through_middleware, eve
 
 
 def test_record_never_raises_into_the_page(through_middleware, caplog):
-    with mock.patch.object(Event, "save", side_effect=RuntimeError("database down")):
-        with caplog.at_level(logging.ERROR, logger="ai.tracking"):
-            through_middleware(lambda r: tracking.record(r, "view", product_id=1))
+    with (
+        mock.patch.object(Event, "save", side_effect=RuntimeError("database down")),
+        caplog.at_level(logging.ERROR, logger="ai.tracking"),
+    ):
+        through_middleware(lambda r: tracking.record(r, "view", product_id=1))
     assert "could not record" in caplog.text
 
 

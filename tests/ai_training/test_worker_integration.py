@@ -97,9 +97,8 @@ def start_worker(require_postgres, broker, tmp_path):
             sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "gpu", "--pool", pool, "-c", "1",
             "-n", f"test-gpu-{uuid.uuid4().hex[:8]}@%h", "--without-gossip", "--without-mingle", "--loglevel", "INFO",
         ]
-        handle = open(log, "w")
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
-        handle.close()
+        with open(log, "w") as handle:
+            proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
         workers.append((proc, log))
         try:
             wait_for(lambda: proc.poll() is not None or " ready." in log.read_text(), 40, 0.2, "the worker to start")

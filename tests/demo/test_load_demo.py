@@ -130,14 +130,14 @@ def test_orders_keep_real_dates_prices_and_a_status_history(demo_settings, extra
     first = Order.objects.get(number="OR-536365")
     assert (first.subtotal, first.shipping_cost, first.total) == (Decimal("35.64"), Decimal("18.00"), Decimal("53.64"))
     assert first.user.username == "customer-17850"
-    assert sorted((l.sku, l.quantity, l.unit_price) for l in first.lines.all()) == [
+    assert sorted((line.sku, line.quantity, line.unit_price) for line in first.lines.all()) == [
         ("71053", 6, Decimal("3.39")), ("85123A", 6, Decimal("2.55"))
     ]
     assert OrderLine.objects.get(order__number="OR-536366", sku="85123A").unit_price == Decimal("2.95")
 
     cancelled = Order.objects.get(number="OR-C536370")
     assert cancelled.status == OrderStatus.CANCELLED
-    assert [(l.sku, l.quantity) for l in cancelled.lines.all()] == [("71053", 2)]
+    assert [(line.sku, line.quantity) for line in cancelled.lines.all()] == [("71053", 2)]
     assert [s.to_status for s in cancelled.status_changes.all()] == ["pending", "cancelled"]
 
     event = Event.objects.get(event_type="purchase", product_id=Product.objects.get(sku="84879").pk)

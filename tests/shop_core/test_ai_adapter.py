@@ -76,8 +76,8 @@ def test_order_lines_and_purchases(adapter, catalogue, signed_in, checkout, djan
         OrderLineInfo(order_id=orders[1].pk, user_id=signed_in.user.pk, product_id=candle.pk, quantity=2,
                       unit_price=Decimal("2.50"), placed_at=T0 + timedelta(days=1), cancelled=False),
     ]
-    assert [l.order_id for l in adapter.iter_order_lines(since=T0 + timedelta(hours=1))] == [orders[1].pk]
-    assert [l.order_id for l in adapter.iter_order_lines(until=T0 + timedelta(hours=1))] == [orders[0].pk]
+    assert [line.order_id for line in adapter.iter_order_lines(since=T0 + timedelta(hours=1))] == [orders[1].pk]
+    assert [line.order_id for line in adapter.iter_order_lines(until=T0 + timedelta(hours=1))] == [orders[0].pk]
     with django_assert_num_queries(1):
         assert adapter.purchased_product_ids(signed_in.user.pk) == {candle.pk}
     transition(orders[1], OrderStatus.CANCELLED)

@@ -57,7 +57,7 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError(str(exc)) from None
 
-        from config.celery import app
+        from celery import current_app as app
 
         in_process = bool(app.conf.task_always_eager)
         failed = []
