@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from .charts import line_chart_svg
-from .recs.blend import PLACEMENTS
+from .recs.placements import PLACEMENTS
 from .recs.stats import performance
 
 URL_NAME = "ai_recommendation_performance"

@@ -11,24 +11,19 @@ import argparse
 import json
 import sys
 
-from ai.recs.evaluation import NotEnoughData, format_table, resolve_models, run_evaluation
+from ai.recs.evaluation import (
+    NotEnoughData,
+    check_options,
+    format_table,
+    parse_model_options,
+    resolve_models,
+    run_evaluation,
+)
 from ai.recs.io import InteractionsFileError, read_interactions
+from bench.als_reference import ImplicitALS
 
-
-def parse_options(pairs: list[str]) -> dict[str, dict[str, object]]:
-    """`model.name=value` pairs; values parsed as JSON when they can be (numbers, true/false)."""
-    options: dict[str, dict[str, object]] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        model, dot, name = key.partition(".")
-        if not sep or not dot or not model or not name:
-            raise ValueError(f"option {pair!r} must look like model.name=value")
-        try:
-            parsed = json.loads(value)
-        except json.JSONDecodeError:
-            parsed = value
-        options.setdefault(model, {})[name] = parsed
-    return options
+# Reference models evaluated beside the served ones (never served themselves).
+EXTRA = {"als": ImplicitALS}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,8 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         data = read_interactions(args.interactions, items_path=args.items)
-        names = resolve_models(data, args.models.split(",") if args.models else None, device=args.device)
-        options = parse_options(args.option)
+        names = resolve_models(data, args.models.split(",") if args.models else None, device=args.device, extra=EXTRA)
+        options = parse_model_options(args.option)
+        check_options(options, names, device=args.device, extra=EXTRA)
     except (InteractionsFileError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -58,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     try:
         for result in run_evaluation(
-            data, names, k=args.k, device=args.device, options=options, progress=progress, refit=not args.no_refit
+            data, names, k=args.k, device=args.device, options=options, progress=progress, refit=not args.no_refit,
+            extra=EXTRA,
         ):
             row = result.as_row()
             rows.append(row)

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..conf import ai_settings
-from ..recs.blend import PLACEMENTS
+from ..recs.placements import PLACEMENTS
 from ..recs.service import MAX_LIMIT, RecommendationError, recommend
 
 

@@ -39,8 +39,8 @@ class PopularityKind(ModelKind):
         return cleaned
 
     def train(self, ctx: TrainingContext) -> TrainedModel:
-        from ai.recs.data import build_interactions, summarize
-        from ai.recs.evaluation import NotEnoughData, leave_one_out
+        from ai.recs.data import build_interactions, order_line_interactions, summarize
+        from ai.recs.split import NotEnoughData, leave_one_out
 
         options = ctx.options
         since = timezone.now() - timedelta(days=options["days"]) if options["days"] else None
@@ -49,7 +49,12 @@ class PopularityKind(ModelKind):
         summary = summarize(data)
         ctx.log(f"{summary['interactions']} interactions, {data.n_users} shoppers, {data.n_items} products")
         if len(data.items) == 0:
-            raise ValueError("No product events to learn from yet: record views, basket additions or purchases first")
+            # A shop that has just installed the plug-in: its order history says what sells.
+            data = order_line_interactions(since=since)
+            summary = {**summarize(data), "source": "order lines"}
+            ctx.log(f"no events yet: {summary['interactions']} order lines of {data.n_items} products instead")
+        if len(data.items) == 0:
+            raise ValueError("No product events or orders to learn from yet: record views, basket additions or purchases first")
 
         metrics: dict[str, float] = {}
         try:
@@ -74,7 +79,7 @@ class PopularityKind(ModelKind):
         The loss is the mean negative log-likelihood of each shopper's held-out next product under the
         popularity distribution (add-one smoothed), accumulated batch by batch.
         """
-        from ai.recs.evaluation import rank_metrics
+        from ai.recs.metrics import rank_metrics
 
         users = np.flatnonzero(targets >= 0)
         batch_size = min(EVAL_BATCH_MAX, max(EVAL_BATCH_MIN, math.ceil(len(users) / 20)))

@@ -9,7 +9,6 @@ item index. Shoppers' histories are not stored: serving reads them from the even
 from __future__ import annotations
 
 import inspect
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -144,7 +143,8 @@ class RecsKind(ModelKind):
 
     def train(self, ctx: TrainingContext) -> TrainedModel:
         from ai.recs.data import summarize
-        from ai.recs.evaluation import NotEnoughData, evaluate_scores, leave_one_out
+        from ai.recs.evaluation import fit_and_measure
+        from ai.recs.split import NotEnoughData, leave_one_out
 
         ctx.report(progress=1.0, step=0)
         data = self.read_data(ctx)
@@ -163,37 +163,31 @@ class RecsKind(ModelKind):
             model = _construct(cls, options, device=ctx.device)
             model.fit(data, progress=self._progress(ctx, start=5.0, span=90.0))
             return self._trained(model, data, options, {}, summary, ctx.device)
-        progress = self._progress(ctx, start=5.0, span=85.0)
-        started = time.perf_counter()
-        model = None
-        if getattr(cls, "uses_validation", False):
-            # Tune on the data without validation and test targets (early stopping on validation),
-            # then fit with the tuned parameters on everything but the test targets; or, with
-            # refit_tuned off (the slow sequential model), keep the tuned model itself: it is measured
-            # on the test targets all the same, with the validation item as part of the history.
-            refit = ctx.options.get("refit_tuned", True)
-            tuner = _construct(cls, options, device=ctx.device)
-            span = 45.0 if refit else 85.0
-            tuner.fit(split.train, valid_targets=split.valid_targets, progress=self._progress(ctx, 5.0, span))
-            options = {**options, **tuner.tuned_params()}
-            progress = self._progress(ctx, start=50.0, span=40.0)
-            if not refit:
-                model = tuner
-        if model is None:
-            model = _construct(cls, options, device=ctx.device)
-            model.fit(split.fit_data, progress=progress)
-        fit_s = time.perf_counter() - started
-        ctx.report(progress=92.0)
-        measured = evaluate_scores(model, split.fit_data.histories(), split.test_targets, data.n_items, k=EVAL_K)
+        # Tune on the data without validation and test targets (early stopping on validation), then fit
+        # with the tuned parameters on everything but the test targets; or, with refit_tuned off (the slow
+        # sequential model), keep the tuned model itself: it is measured on the test targets all the
+        # same, with the validation item as part of the history. The same procedure as `ai_eval recs`.
+        refit = bool(ctx.options.get("refit_tuned", True)) or not getattr(cls, "uses_validation", False)
+        measured = fit_and_measure(
+            lambda **tuned: _construct(cls, {**options, **tuned}, device=ctx.device),
+            split,
+            data.n_items,
+            k=EVAL_K,
+            refit=refit,
+            tune_progress=self._progress(ctx, 5.0, 45.0 if refit else 85.0),
+            fit_progress=self._progress(ctx, 50.0, 40.0),
+        )
+        model, result = measured.model, measured.metrics
+        options = {**options, **measured.tuned}
         metrics = {
-            f"ndcg@{EVAL_K}": round(float(measured.ndcg), 5),
-            f"hr@{EVAL_K}": round(float(measured.hr), 5),
-            f"coverage@{EVAL_K}": round(float(measured.coverage), 5),
-            "eval_users": int(measured.users),
-            "fit_s": round(fit_s, 2),
+            f"ndcg@{EVAL_K}": round(float(result.ndcg), 5),
+            f"hr@{EVAL_K}": round(float(result.hr), 5),
+            f"coverage@{EVAL_K}": round(float(result.coverage), 5),
+            "eval_users": int(result.users),
+            "fit_s": round(measured.fit_s, 2),
         }
         ctx.report(progress=99.0, metrics=metrics)
-        ctx.log(f"{self.name}: ndcg@10={metrics['ndcg@10']} hr@10={metrics['hr@10']} on {measured.users} shoppers")
+        ctx.log(f"{self.name}: ndcg@10={metrics['ndcg@10']} hr@10={metrics['hr@10']} on {result.users} shoppers")
         if ctx.options.get("refit_all"):
             # Serve a model that also learnt from the held-out interactions (same tuned parameters).
             ctx.log(f"{self.name}: refitting on all {summary['interactions']} interactions for serving")

@@ -1,4 +1,4 @@
-"""How each placement mixes the model kinds, and the arithmetic of mixing them.
+"""The arithmetic of mixing the model kinds (each placement's weights are in `placements`).
 
 Every model scores items in its own index space (the products it was trained on). Serving maps each
 score vector onto one common space, the ids of the products that may be shown right now (see
@@ -12,36 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Weight of each model kind per placement. The kind with the largest weight that had something to say
-# is the list's "main" model: its version is the one recorded with impressions and clicks.
-WEIGHTS: dict[str, dict[str, float]] = {
-    "home": {"sasrec": 0.6, "cooccurrence": 0.4},
-    "product_also_bought": {"cooccurrence": 1.0},
-    "product_similar": {"content": 1.0},
-    "basket": {"cooccurrence": 0.7, "sasrec": 0.3},
-    "confirmation": {"cooccurrence": 0.5, "sasrec": 0.5},
-}
-
 # Weight of the popularity fill in every blend; small, so that it only orders what the models leave equal.
 POPULARITY_FILL = 0.02
-
-
-@dataclass(frozen=True)
-class Placement:
-    code: str
-    title: str
-    # Title shown instead when the list comes from popularity alone (a new visitor on the home page).
-    fallback_title: str = ""
-    needs_product: bool = False
-
-
-PLACEMENTS: dict[str, Placement] = {
-    "home": Placement("home", "Recommended for you", fallback_title="Popular right now"),
-    "product_also_bought": Placement("product_also_bought", "Customers also bought", needs_product=True),
-    "product_similar": Placement("product_similar", "Similar products", needs_product=True),
-    "basket": Placement("basket", "Complete your basket"),
-    "confirmation": Placement("confirmation", "You may also like"),
-}
 
 
 def normalise(scores: np.ndarray) -> np.ndarray:

@@ -107,6 +107,42 @@ def build_interactions(
     )
 
 
+def order_line_interactions(*, since: datetime | None = None) -> Interactions:
+    """Purchases read from the shop's order lines (not cancelled), weighted by units: what the
+    popularity kind learns from before any event was recorded (a shop that just installed the plug-in).
+    Each order counts as one shopper when its customer is unknown."""
+    users: dict[str, int] = {}
+    rows: list[tuple[int, int, float, float]] = []
+    try:
+        for line in ai_settings.adapter().iter_order_lines(since=since):
+            if line.cancelled or line.quantity <= 0:
+                continue
+            key = f"u:{line.user_id}" if line.user_id else f"o:{line.order_id}"
+            rows.append((users.setdefault(key, len(users)), int(line.product_id), line.placed_at.timestamp(),
+                         float(line.quantity)))
+    except NotImplementedError:
+        rows = []
+    catalogue = ai_settings.adapter().get_products(sorted({r[1] for r in rows})) if rows else {}
+    item_keys = sorted(catalogue)
+    index = {pid: i for i, pid in enumerate(item_keys)}
+    rows = sorted((u, index[p], t, q) for u, p, t, q in rows if p in index)
+    user_arr = np.asarray([r[0] for r in rows], dtype=np.int64)
+    present, user_arr = np.unique(user_arr, return_inverse=True) if len(rows) else (np.zeros(0), user_arr)
+    return Interactions(
+        users=user_arr.astype(np.int64),
+        items=np.asarray([r[1] for r in rows], dtype=np.int64),
+        timestamps=np.asarray([r[2] for r in rows], dtype=np.float64),
+        n_users=len(present),
+        n_items=len(item_keys),
+        item_keys=item_keys,
+        weights=np.asarray([r[3] for r in rows], dtype=np.float32),
+        item_categories=np.asarray(
+            [catalogue[p].category_id if catalogue[p].category_id is not None else -1 for p in item_keys],
+            dtype=np.int64,
+        ),
+    )
+
+
 def summarize(data: Interactions) -> dict[str, Any]:
     """What a model saw: counts and the time window (for TrainingRun.data_summary)."""
     summary: dict[str, Any] = {"interactions": int(len(data.items)), "users": data.n_users, "items": data.n_items}

@@ -27,13 +27,47 @@ def run(*args) -> str:
 
 
 def test_json_output_has_one_line_per_model_with_the_documented_keys(interactions_file):
-    lines = run("--interactions", str(interactions_file), "--models", "cooccurrence,als", "--json").splitlines()
+    lines = run("--interactions", str(interactions_file), "--models", "cooccurrence,popularity", "--json").splitlines()
     rows = [json.loads(line) for line in lines]
-    assert [r["model"] for r in rows] == ["cooccurrence", "als"]
+    assert [r["model"] for r in rows] == ["cooccurrence", "popularity"]
     for row in rows:
-        assert {"model", "hr@10", "ndcg@10", "coverage@10", "fit_s"} <= set(row)
-        assert 0.0 <= row["ndcg@10"] <= row["hr@10"] <= 1.0
+        assert {"model", "hr@10", "ndcg@10", "coverage@10", "diversity@10", "fit_s", "epoch_s"} <= set(row)
+        assert 0.0 < row["diversity@10"] <= 2.0
     assert rows[0]["hr@10"] == 1.0  # planted groups are found
+    assert rows[0]["ndcg@10"] > rows[1]["ndcg@10"]
+    assert rows[0]["epoch_s"] is None  # co-occurrence does not train in epochs
+
+
+def test_option_reaches_the_models_constructor_and_epoch_seconds_are_reported(interactions_file):
+    lines = run(
+        "--interactions", str(interactions_file), "--models", "sasrec", "--json", "--no-refit",
+        "--option", "sasrec.epochs=2", "--option", "sasrec.hidden=8", "--option", "sasrec.heads=1",
+    ).splitlines()
+    row = json.loads(lines[0])
+    assert row["epoch_s"] > 0
+    assert row["params"]["epochs"] == 2
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("sasrec.epochs", "must look like model.name=value"),
+        ("cooccurrence.nope=1", "bad option for cooccurrence"),
+        ("sasrec.epochs=2", "not evaluated"),
+    ],
+)
+def test_bad_options_are_readable_command_errors(interactions_file, option, message):
+    with pytest.raises(CommandError, match=message):
+        run("--interactions", str(interactions_file), "--models", "cooccurrence", "--option", option)
+
+
+def test_the_als_reference_row_comes_from_bench(interactions_file, capsys):
+    from bench.recs_eval import main
+
+    assert main([str(interactions_file), "--models", "cooccurrence,als", "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["model"] for r in rows] == ["cooccurrence", "als"]
+    assert rows[1]["hr@10"] > 0.5  # ALS finds the planted groups too
 
 
 def test_table_output_and_k(interactions_file):
@@ -43,10 +77,9 @@ def test_table_output_and_k(interactions_file):
     assert row.startswith("cooccurrence")
 
 
-def test_default_models_leave_content_out_without_text_and_add_the_als_reference(planted_baskets):
+def test_default_models_leave_content_out_without_text_and_serve_no_reference_model(planted_baskets):
     names = default_models(planted_baskets)
-    assert "content" not in names
-    assert {"popularity", "cooccurrence", "sasrec", "als"} <= set(names)
+    assert names == ["popularity", "cooccurrence", "sasrec"]
     with_text = make_interactions([[0, 1], [1, 0]], n_items=2, texts=["a", "b"])
     assert "content" in default_models(with_text)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from ai import registry
 from ai.models import Event
 from ai.recs.algorithms.popularity import Popularity
 from ai.recs.algorithms.sasrec import SASRec
@@ -27,10 +28,14 @@ def test_no_trained_model_serves_popular_products_of_the_stored_events(products)
     assert len(recs.list_id) == 32 and int(recs.list_id, 16) >= 0
 
 
-def test_no_events_at_all_uses_the_shops_order_lines(products, monkeypatch):
+def test_no_events_at_all_the_popularity_kind_learns_from_the_shops_order_lines(
+    products, monkeypatch, django_capture_on_commit_callbacks
+):
     from django.utils import timezone
 
     from ai.adapter import OrderLineInfo
+    from ai.models import TrainingRun
+    from ai.training import start_run
     from shop.ai_adapter import ShopAdapter
 
     lines = [OrderLineInfo(1, None, products[5].pk, 9, products[5].price, timezone.now()),
@@ -38,6 +43,14 @@ def test_no_events_at_all_uses_the_shops_order_lines(products, monkeypatch):
              OrderLineInfo(3, None, products[7].pk, 50, products[7].price, timezone.now(), cancelled=True)]
     monkeypatch.setattr(ShopAdapter, "iter_order_lines", lambda self, since=None, until=None: iter(lines))
     assert not Event.objects.exists()
+    # Serving never reads the order lines: before a popularity model, no events means nothing popular.
+    assert ids(recommend(placement="home", visitor_id="x")) == []
+    with django_capture_on_commit_callbacks(execute=True):
+        run = start_run("popularity", {"half_life_days": 0}, via="test")
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.error
+    assert run.data_summary["source"] == "order lines" and run.data_summary["interactions"] == 2
+    registry.clear_cache()  # as the next poll of the registry would
     assert ids(recommend(placement="home", visitor_id="x")) == [products[5].pk, products[3].pk]
 
 

@@ -1,4 +1,4 @@
-"""`manage.py ai_eval recs --interactions FILE [--items FILE] [--models LIST] [--k 10] [--json]`.
+"""`manage.py ai_eval recs --interactions FILE [--items FILE] [--models LIST] [--option model.name=value] [--json]`.
 
 Offline evaluation of the recommenders on any interactions file (leave-one-out by time, full ranking;
 see ai.recs.evaluation). Evaluates the same classes the training kinds train and serve.
@@ -9,7 +9,14 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ai.recs.evaluation import NotEnoughData, format_table, resolve_models, run_evaluation
+from ai.recs.evaluation import (
+    NotEnoughData,
+    check_options,
+    format_table,
+    parse_model_options,
+    resolve_models,
+    run_evaluation,
+)
 from ai.recs.io import InteractionsFileError, read_interactions
 
 
@@ -20,7 +27,11 @@ class Command(BaseCommand):
         parser.add_argument("task", choices=["recs"], help="what to evaluate (recs: recommendations)")
         parser.add_argument("--interactions", required=True, help="CSV or .csv.gz with user_id,item_id,timestamp")
         parser.add_argument("--items", help="CSV with item_id,text: product text for the content model")
-        parser.add_argument("--models", help="comma-separated model names (default: all the data supports, plus als)")
+        parser.add_argument("--models", help="comma-separated model names (default: all the data supports)")
+        parser.add_argument(
+            "--option", action="append", default=[], metavar="MODEL.NAME=VALUE",
+            help="a model's constructor argument, e.g. sasrec.loss=gbce (repeatable)",
+        )
         parser.add_argument("--k", type=int, default=10, help="list length for HR/NDCG/coverage (default 10)")
         parser.add_argument("--json", action="store_true", help="one JSON object per model per line")
         parser.add_argument(
@@ -36,6 +47,8 @@ class Command(BaseCommand):
         try:
             data = read_interactions(options["interactions"], items_path=options["items"])
             names = resolve_models(data, requested, device=options["device"])
+            model_options = parse_model_options(options["option"])
+            check_options(model_options, names, device=options["device"])
         except (InteractionsFileError, ValueError) as exc:
             raise CommandError(str(exc)) from None
         verbose = options["verbosity"] >= 2 or not options["json"]
@@ -50,7 +63,8 @@ class Command(BaseCommand):
         rows = []
         try:
             for result in run_evaluation(
-                data, names, k=k, device=options["device"], progress=progress, refit=not options["no_refit"]
+                data, names, k=k, device=options["device"], options=model_options, progress=progress,
+                refit=not options["no_refit"],
             ):
                 row = result.as_row()
                 rows.append(row)

@@ -88,7 +88,7 @@ class CoOccurrence(Recommender):
         return self
 
     def _tune_recency(self, histories: list[np.ndarray], valid_targets: np.ndarray) -> float:
-        from ai.recs.evaluation import evaluate_scores
+        from ai.recs.metrics import evaluate_scores
 
         for candidate in RECENCY_CANDIDATES:
             self.recency = candidate

@@ -166,6 +166,7 @@ class SASRec(Recommender):
         self.history = []
         for epoch in range(1, self.epochs + 1):
             self.net.train()
+            epoch_started = time.perf_counter()
             # Batches of similar length (little padding), in random order; ties shuffled each epoch.
             order = np.lexsort((rng.random(len(order_key)), order_key))
             batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
@@ -188,11 +189,12 @@ class SASRec(Recommender):
                 total_count += count
             point: dict[str, float] = {
                 "epoch": epoch,
+                "epoch_s": round(time.perf_counter() - epoch_started, 2),  # training only, not validation
                 "seconds": round(time.perf_counter() - started, 1),
                 "loss": total_loss / max(total_count, 1),
             }
             if validate:
-                from ai.recs.evaluation import evaluate_scores
+                from ai.recs.metrics import evaluate_scores
 
                 point["val_ndcg"] = float(evaluate_scores(self, histories, valid_targets, self.n_items).ndcg)
                 point["seconds"] = round(time.perf_counter() - started, 1)
