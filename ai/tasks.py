@@ -28,3 +28,11 @@ def retrain() -> list[int]:
     from ai.training.services import retrain_scheduled
 
     return [run.pk for run in retrain_scheduled()]
+
+
+@shared_task(name="ai.tasks.score_label_set", ignore_result=True)
+def score_label_set(label_set_id: int) -> int:
+    """Write the live text classifier's suggestions and uncertainty on a label set's items (idempotent)."""
+    from ai.annotation.scoring import score_label_set as score
+
+    return score(label_set_id)

@@ -149,7 +149,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"ai.tasks.train_model": {"queue": "gpu"}}
+CELERY_TASK_ROUTES = {"ai.tasks.train_model": {"queue": "gpu"}, "ai.tasks.score_label_set": {"queue": "gpu"}}
 CELERY_TIMEZONE = TIME_ZONE
 
 # --- REST framework ---------------------------------------------------------

@@ -1,7 +1,13 @@
-"""`manage.py ai_eval recs --interactions FILE [--items FILE] [--models LIST] [--option model.name=value] [--json]`.
+"""Offline evaluations.
 
-Offline evaluation of the recommenders on any interactions file (leave-one-out by time, full ranking;
-see ai.recs.evaluation). Evaluates the same classes the training kinds train and serve.
+`manage.py ai_eval recs --interactions FILE [--items FILE] [--models LIST] [--option model.name=value]
+[--k 10] [--json]`: the
+recommenders on any interactions file (leave-one-out by time, full ranking; see ai.recs.evaluation).
+Evaluates the same classes the training kinds train and serve.
+
+`manage.py ai_eval active-learning --data FILE --seed-per-label N --batch B --rounds R
+[--strategy uncertainty|random|both] [--json]`: the annotation workbench's active learning, simulated on
+an intents-format file with the text_classifier's model (ai.textclf.active_learning).
 """
 from __future__ import annotations
 
@@ -19,12 +25,19 @@ from ai.recs.evaluation import (
 )
 from ai.recs.io import InteractionsFileError, read_interactions
 
+from ._active_learning import add_active_learning_arguments, run_active_learning
+
 
 class Command(BaseCommand):
     help = "Evaluate recommendation models offline on an interactions file (user_id,item_id,timestamp)."
 
     def add_arguments(self, parser):
-        parser.add_argument("task", choices=["recs"], help="what to evaluate (recs: recommendations)")
+        tasks = parser.add_subparsers(dest="task", required=True, metavar="task", parser_class=type(parser))
+        parser = tasks.add_parser("recs", help="recommendations", called_from_command_line=getattr(parser, "called_from_command_line", None))
+        active = tasks.add_parser(
+            "active-learning", help="active learning on an intents file", called_from_command_line=getattr(parser, "called_from_command_line", None)
+        )
+        add_active_learning_arguments(active)
         parser.add_argument("--interactions", required=True, help="CSV or .csv.gz with user_id,item_id,timestamp")
         parser.add_argument("--items", help="CSV with item_id,text: product text for the content model")
         parser.add_argument("--models", help="comma-separated model names (default: all the data supports)")
@@ -40,6 +53,8 @@ class Command(BaseCommand):
         parser.add_argument("--device", default=None, help="torch device (default: cuda when available, else cpu)")
 
     def handle(self, *args, **options):
+        if options["task"] == "active-learning":
+            return run_active_learning(self, options)
         k = options["k"]
         if k < 1:
             raise CommandError("--k must be at least 1")

@@ -1,0 +1,71 @@
+"""The live model's suggestions and uncertainty on a set's items: what orders the queue and pre-annotates.
+
+`score_label_set` runs as the Celery task `ai.tasks.score_label_set` when a set's live text_classifier
+version changes (noticed by the labelling page) and after items are added; it is idempotent: items
+already scored by the live version are left alone.
+"""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from django.db import transaction
+from django.db.models import Q
+
+from ai import registry
+from ai.models import Item, LabelSet, ModelVersion
+from ai.textclf import uncertainty
+
+logger = logging.getLogger("ai.annotation")
+BATCH = 512
+
+
+def score_label_set(label_set_id: int) -> int:
+    """Score the set's incomplete items with its live model; returns how many were scored."""
+    label_set = LabelSet.objects.get(pk=label_set_id)
+    loaded = registry.live_loaded(label_set.model_key)
+    if loaded is None:
+        return 0
+    model = loaded.model
+    task = label_set.slug
+    label_ids = model.label_sets[task]["label_ids"]
+    multi = label_set.task == LabelSet.Task.MULTI
+    pending = Item.objects.filter(label_set=label_set, complete=False).filter(
+        Q(scored_version__isnull=True) | ~Q(scored_version=loaded.version_id)
+    )
+    scored = 0
+    ids = list(pending.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), BATCH):
+        chunk = list(Item.objects.filter(pk__in=ids[start : start + BATCH]).only("pk", "text"))
+        proba = model.predict_proba([item.text for item in chunk], task)
+        scores = uncertainty(proba, label_set.uncertainty, multi_label=multi)
+        best = proba.argmax(axis=1)
+        for item, row, score, top in zip(chunk, proba, scores, best, strict=True):
+            item.suggestion_id = label_ids[int(top)]
+            item.suggestion_score = float(row[top])
+            item.uncertainty = float(np.round(score, 6))
+            item.scored_version = loaded.version_id
+        Item.objects.bulk_update(chunk, ["suggestion", "suggestion_score", "uncertainty", "scored_version"])
+        scored += len(chunk)
+    LabelSet.objects.filter(pk=label_set.pk).update(scored_version_id=loaded.version_id)
+    logger.info("Scored %d items of %s with %s v%s", scored, label_set.slug, label_set.model_key, loaded.version)
+    return scored
+
+
+def schedule_scoring_if_stale(label_set: LabelSet, live_version_id: int | None) -> bool:
+    """Queue a scoring pass when the set's live version is not the one that scored it. Returns whether queued."""
+    if live_version_id is None or live_version_id == label_set.scored_version_id:
+        return False
+    # Mark first (one conditional update), so that many page loads queue one task, not one each.
+    marked = LabelSet.objects.filter(pk=label_set.pk).exclude(scored_version_id=live_version_id).update(
+        scored_version_id=live_version_id
+    )
+    if marked:
+        from ai.tasks import score_label_set as task
+
+        transaction.on_commit(lambda: task.delay(label_set.pk))
+    return bool(marked)
+
+
+def live_version_id(label_set: LabelSet) -> int | None:
+    return ModelVersion.objects.filter(kind=label_set.model_key, status=ModelVersion.Status.LIVE).values_list("pk", flat=True).first()
