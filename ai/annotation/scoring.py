@@ -61,9 +61,10 @@ def schedule_scoring_if_stale(label_set: LabelSet, live_version_id: int | None) 
         scored_version_id=live_version_id
     )
     if marked:
-        from ai.tasks import score_label_set as task
+        # By name: ai.tasks imports this module (no import cycle).
+        from celery import current_app
 
-        transaction.on_commit(lambda: task.delay(label_set.pk))
+        transaction.on_commit(lambda: current_app.tasks["ai.tasks.score_label_set"].delay(label_set.pk))
     return bool(marked)
 
 
