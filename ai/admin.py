@@ -5,6 +5,7 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -15,7 +16,8 @@ from ai import registry
 from ai.charts import line_chart_svg
 from ai.kinds import all_kinds, get_kind
 from ai.models import Event, ModelVersion, TrainingRun
-from ai.training import cancel_run, start_run
+from ai.training import cancel_run, dispatch, start_run
+from ai.training.services import RunConflict
 
 ADMIN_CSS = {"all": ["ai/admin.css"]}  # colours of the status badges, the log boxes (no inline styles)
 
@@ -188,7 +190,18 @@ class TrainingRunAdmin(ReadOnlyRecordAdmin):
         return format_html('<pre class="ai-traceback">{}</pre>', run.traceback)
 
     # Actions and the "Train now" view ---------------------------------------------------------------
-    @admin.action(description="Cancel selected runs")
+    # Each action needs its model permission (a staff member without it sees no such action):
+    # train now = ai.add_trainingrun, cancel = ai.change_trainingrun, promote and roll back = ai.change_modelversion.
+    def has_train_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_staff and request.user.has_perm("ai.add_trainingrun")
+
+    def has_cancel_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("ai.change_trainingrun")
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"can_train": self.has_train_permission(request), **(extra_context or {})})
+
+    @admin.action(description="Cancel selected runs", permissions=["cancel"])
     def cancel_selected(self, request: HttpRequest, queryset) -> None:
         cancelled = 0
         for run in queryset:
@@ -204,15 +217,22 @@ class TrainingRunAdmin(ReadOnlyRecordAdmin):
         ]
 
     def train_now_view(self, request: HttpRequest):
-        if not self.has_view_or_change_permission(request) or not request.user.is_staff:
-            return HttpResponseRedirect(reverse("admin:index"))
+        if not self.has_train_permission(request):
+            raise PermissionDenied("Training a model needs the permission ai.add_trainingrun.")
         form = TrainNowForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            with transaction.atomic():
-                run = start_run(form.cleaned_data["kind"], form.cleaned_data["options"], user=request.user, via="admin")
-            run.refresh_from_db()
-            self.message_user(request, f"Started {run.kind} run #{run.pk} ({run.status}).", messages.SUCCESS)
-            return HttpResponseRedirect(reverse("admin:ai_trainingrun_change", args=[run.pk]))
+            try:
+                with transaction.atomic():
+                    run = start_run(form.cleaned_data["kind"], form.cleaned_data["options"], user=request.user, via="admin")
+            except RunConflict as exc:
+                form.add_error(None, str(exc))
+            else:
+                run.refresh_from_db()
+                where = "ran" if dispatch.in_process() else "was sent"
+                self.message_user(
+                    request, f"{run.kind} run #{run.pk} {where} {dispatch.destination()}: {run.status}.", messages.SUCCESS
+                )
+                return HttpResponseRedirect(reverse("admin:ai_trainingrun_change", args=[run.pk]))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -263,7 +283,10 @@ class ModelVersionAdmin(ReadOnlyRecordAdmin):
             return "–"
         return format_html('<span class="ai-load-error" title="{}">{}</span>', version.load_error, version.load_error[:80])
 
-    @admin.action(description="Promote the selected version to live")
+    def has_promote_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("ai.change_modelversion")
+
+    @admin.action(description="Promote the selected version to live", permissions=["promote"])
     def promote_selected(self, request: HttpRequest, queryset) -> None:
         versions = list(queryset)
         if len({version.kind for version in versions}) != len(versions):
@@ -277,7 +300,7 @@ class ModelVersionAdmin(ReadOnlyRecordAdmin):
             else:
                 self.message_user(request, f"{version.kind} v{version.version} is live.", messages.SUCCESS)
 
-    @admin.action(description="Roll the selected versions' kinds back to their previous live version")
+    @admin.action(description="Roll the selected versions' kinds back to their previous live version", permissions=["promote"])
     def rollback_kinds(self, request: HttpRequest, queryset) -> None:
         for kind in sorted(set(queryset.values_list("kind", flat=True))):
             try:

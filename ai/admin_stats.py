@@ -7,6 +7,7 @@ is listed under the AI app on the admin index. Imported from ai/admin.py.
 from __future__ import annotations
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -19,7 +20,12 @@ URL_NAME = "ai_recommendation_performance"
 PERIODS = (7, 30, 90)
 
 
+PERMISSION = "ai.view_event"  # the page is built from the recorded events
+
+
 def recommendation_performance_view(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm(PERMISSION):
+        raise PermissionDenied(f"The recommendation performance page needs the permission {PERMISSION}.")
     try:
         days = int(request.GET.get("days", 30))
     except ValueError:
@@ -72,7 +78,7 @@ def _install(site: admin.AdminSite) -> None:
 
     def app_list(request, app_label=None):
         apps = get_app_list(request, app_label)
-        if request.user.is_staff:
+        if request.user.is_staff and request.user.has_perm(PERMISSION):
             for app in apps:
                 if app["app_label"] == "ai":
                     app["models"].append(

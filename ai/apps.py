@@ -8,4 +8,4 @@ class AiConfig(AppConfig):
 
     def ready(self) -> None:
         # Register the built-in model kinds (each module calls ai.kinds.register).
-        from . import kinds  # noqa: F401
+        from . import checks, kinds  # noqa: F401  (checks registers ai's system checks)

@@ -168,10 +168,12 @@ def verify_version(version: ModelVersion) -> None:
 
 
 # Promotion ---------------------------------------------------------------------------------------
-def promote(version: ModelVersion, *, user=None) -> ModelVersion:
+def promote(version: ModelVersion, *, user=None, if_beats_margin: float | None = None) -> ModelVersion:
     """Make this version the live one of its kind; the previous live version is retired.
 
-    The artifact is verified first: a version that could not be served is never promoted.
+    The artifact is verified first: a version that could not be served is never promoted. With
+    `if_beats_margin`, the version is promoted only if its primary metric beats the live one's by that
+    margin, compared under the kind's lock (two candidates finishing at once cannot both win).
     """
     verify_version(version)
     now = timezone.now()
@@ -181,6 +183,10 @@ def promote(version: ModelVersion, *, user=None) -> ModelVersion:
         current = ModelVersion.objects.get(pk=version.pk)
         if current.status == Status.LIVE:
             return current
+        if if_beats_margin is not None:
+            live = live_version(version.kind)
+            if live is not None and not beats_live(current.primary_score, live.primary_score, if_beats_margin):
+                return current
         ModelVersion.objects.filter(kind=version.kind, status=Status.LIVE).update(status=Status.RETIRED, retired_at=now)
         current.status = Status.LIVE
         current.promoted_at = now
@@ -235,14 +241,14 @@ def maybe_auto_promote(version: ModelVersion) -> bool:
         return False
     live = live_version(version.kind)
     if live is not None and not beats_live(version.primary_score, live.primary_score, float(margin)):
-        return False
+        return False  # (decided again under the lock by promote)
     try:
-        promote(version)
+        promoted = promote(version, if_beats_margin=float(margin))
     except ArtifactError as exc:
         logger.error("Not promoting %s automatically: %s", version, exc)
         ModelVersion.objects.filter(pk=version.pk).update(load_error=str(exc))
         return False
-    return True
+    return promoted.status == Status.LIVE
 
 
 def live_version(kind: str) -> ModelVersion | None:

@@ -16,6 +16,7 @@ from ai import registry
 from ai.kinds import all_kinds, get_kind
 from ai.models import ModelVersion, TrainingRun
 from ai.training import cancel_run, start_run
+from ai.training.services import RunConflict
 
 from .permissions import IsStaffOrAiScope
 
@@ -144,6 +145,8 @@ class TrainingRunListCreateView(generics.ListAPIView):
             run = start_run(
                 incoming.validated_data["kind"], incoming.validated_data["options"], user=request.user, via="api"
             )
+        except RunConflict as exc:
+            raise Conflict(str(exc)) from None
         except ValueError as exc:
             raise ValidationError({"options": [str(exc)]}) from None
         return Response(TrainingRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import abc
+import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -67,9 +68,43 @@ class ModelKind(abc.ABC):
     label: ClassVar[str] = ""
     primary_metric: ClassVar[str] = "ndcg@10"
     default_options: ClassVar[dict[str, Any]] = {}
+    # (min, max), both inclusive, of every numeric option: what the API, the admin and the CLI accept.
+    # A kind must declare one for each int or float option (system check ai.E008), e.g.
+    #     option_ranges = {"epochs": (1, 200), "lr": (1e-5, 1.0)}
+    option_ranges: ClassVar[dict[str, tuple[float, float]]] = {}
+
+    @classmethod
+    def numeric_options(cls) -> list[str]:
+        return [
+            name for name, value in cls.default_options.items()
+            if isinstance(value, (int, float)) and not isinstance(value, bool)
+        ]
+
+    @classmethod
+    def option_range_problems(cls) -> list[str]:
+        """What is wrong with the declared ranges (a numeric option without one, a default outside it…)."""
+        problems = []
+        for name in cls.numeric_options():
+            if name not in cls.option_ranges:
+                problems.append(f"option {name!r} has no range in option_ranges")
+                continue
+            low, high = cls.option_ranges[name]
+            if not low <= cls.default_options[name] <= high:
+                problems.append(f"the default of option {name!r} ({cls.default_options[name]}) is outside {low}..{high}")
+        problems += [f"option_ranges names {name!r}, which is not a numeric option" for name in cls.option_ranges if name not in cls.numeric_options()]
+        return problems
+
+    def _check_range(self, key: str, value: float) -> None:
+        if not math.isfinite(value):
+            raise ValueError(f"Option {key!r} must be a finite number, not {value!r}")
+        if key in self.option_ranges:
+            low, high = self.option_ranges[key]
+            if not low <= value <= high:
+                raise ValueError(f"Option {key!r} must be between {low:g} and {high:g}, not {value:g}")
 
     def clean_options(self, options: dict[str, Any]) -> dict[str, Any]:
-        """Validate options against `default_options`: unknown names and wrong types raise ValueError."""
+        """Validate options against `default_options` and `option_ranges`: unknown names, wrong types and
+        values out of range raise ValueError (nothing is stored)."""
         cleaned = dict(self.default_options)
         for key, value in (options or {}).items():
             if key not in self.default_options:
@@ -77,10 +112,13 @@ class ModelKind(abc.ABC):
                 raise ValueError(f"Unknown option {key!r} for {self.name} (known: {known})")
             default = self.default_options[key]
             if default is not None and not isinstance(default, bool) and isinstance(default, (int, float)):
+                if isinstance(value, bool):
+                    raise ValueError(f"Option {key!r} must be a {type(default).__name__}, not {value!r}")
                 try:
-                    value = type(default)(value)
-                except (TypeError, ValueError):
+                    value = _to_number(type(default), value)
+                except (TypeError, ValueError, OverflowError):
                     raise ValueError(f"Option {key!r} must be a {type(default).__name__}, not {value!r}") from None
+                self._check_range(key, value)
             elif isinstance(default, bool) and not isinstance(value, bool):
                 if str(value).lower() in {"1", "true", "yes"}:
                     value = True
@@ -103,6 +141,18 @@ class ModelKind(abc.ABC):
     @abc.abstractmethod
     def load(self, tensors: dict[str, torch.Tensor], config: dict[str, Any]) -> Any:
         """Build the serving object from a stored version."""
+
+
+def _to_number(kind: type, value: Any) -> float:
+    """int("3") or float("1e-3"); an int option refuses 2.5 (instead of silently truncating it)."""
+    if kind is int:
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise ValueError(value)
+            return int(value)
+        return int(str(value).strip()) if isinstance(value, str) else int(value)
+    number = float(value)
+    return number
 
 
 _REGISTRY: dict[str, type[ModelKind]] = {}

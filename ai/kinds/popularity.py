@@ -29,14 +29,7 @@ class PopularityKind(ModelKind):
         # Only events of the last `days` days (0: all of them).
         "days": 0,
     }
-
-    def clean_options(self, options: dict[str, Any]) -> dict[str, Any]:
-        cleaned = super().clean_options(options)
-        if cleaned["half_life_days"] < 0 or not math.isfinite(cleaned["half_life_days"]):
-            raise ValueError("Option 'half_life_days' must be 0 (no decay) or a positive number of days")
-        if cleaned["days"] < 0:
-            raise ValueError("Option 'days' must be 0 (all events) or a positive number of days")
-        return cleaned
+    option_ranges = {"half_life_days": (0, 3650), "days": (0, 36500)}
 
     def train(self, ctx: TrainingContext) -> TrainedModel:
         from ai.recs.data import build_interactions, order_line_interactions, summarize

@@ -251,6 +251,7 @@ class CoOccurrenceKind(RecsKind):
     algorithm_path = "ai.recs.algorithms.cooccurrence.CoOccurrence"
     # Measured on held-out purchases, then refitted on all of them (cheap): every basket counts.
     default_options = {"since_days": 0, "refit_all": True, "neighbours": 100}
+    option_ranges = {"since_days": (0, 36500), "neighbours": (1, 1000)}
 
 
 @register
@@ -276,6 +277,11 @@ class SASRecKind(RecsKind):
         "max_seconds": 240.0,
         "seed": 0,
     }
+    option_ranges = {
+        "since_days": (0, 36500), "epochs": (1, 500), "patience": (1, 100), "max_len": (2, 500), "hidden": (8, 1024),
+        "layers": (1, 12), "heads": (1, 16), "dropout": (0.0, 0.9), "lr": (1e-6, 1.0), "batch_size": (1, 4096),
+        "max_seconds": (1.0, 24 * 3600.0), "seed": (0, 2**31 - 1),
+    }
 
 
 @register
@@ -287,5 +293,6 @@ class ContentKind(RecsKind):
     precompute_neighbours = 64
     # The embeddings do not depend on behaviour: no refit needed.
     default_options = {"since_days": 0, "refit_all": False, "recent": 5, "batch_size": 128}
+    option_ranges = {"since_days": (0, 36500), "recent": (1, 100), "batch_size": (1, 4096)}
     all_products = True
     with_texts = True

@@ -26,6 +26,7 @@ from ai.kinds import get_kind
 from ai.kinds.base import RunCancelled, TrainedModel
 from ai.models import ModelVersion, TrainingRun
 
+from . import dispatch
 from .context import ProgressListener, RunContext
 from .device import choose_device, describe
 
@@ -37,16 +38,38 @@ _sleep = time.sleep  # (tests replace it to act as another worker while this one
 MAX_ATTEMPTS = 2
 
 
+class RunConflict(ValueError):
+    """A run of this kind is already queued or running, and AI_CONCURRENT_RUNS is `refuse`."""
+
+
+class RunDeferred(Exception):
+    """The run's kind is busy with another run (AI_CONCURRENT_RUNS = wait): try again later."""
+
+    def __init__(self, run_id: int, behind: int) -> None:
+        super().__init__(f"Training run #{run_id} waits for run #{behind} of the same kind")
+        self.run_id = run_id
+        self.behind = behind
+
+
+ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+
 def start_run(kind: str, options: dict[str, Any] | None = None, *, user=None, via: str = "", enqueue: bool = True) -> TrainingRun:
     """Validate, create a queued run and schedule its task once the surrounding transaction commits.
 
-    Raises ValueError (unknown kind, unknown or ill-typed option) before anything is stored.
+    Raises ValueError (unknown kind, unknown, ill-typed or out-of-range option) and RunConflict (another
+    run of the kind is active and AI_CONCURRENT_RUNS is `refuse`) before anything is stored. The task goes
+    to Celery, or runs in this process after the commit when there is no broker (`ai.training.dispatch`).
     `enqueue=False` leaves the run queued for the caller to execute in-process (`ai_train --wait`
     without a broker, to show live progress).
     """
     if options is not None and not isinstance(options, dict):
         raise ValueError("options must be an object of option names to values")
     cleaned = get_kind(kind).clean_options(options or {})
+    if ai_settings.CONCURRENT_RUNS == "refuse":
+        active = TrainingRun.objects.filter(kind=kind, status__in=ACTIVE).order_by("pk").first()
+        if active is not None:
+            raise RunConflict(f"A {kind} run (#{active.pk}) is already {active.status}; wait for it to finish or cancel it.")
     run = TrainingRun.objects.create(
         kind=kind,
         options=cleaned,
@@ -60,9 +83,18 @@ def start_run(kind: str, options: dict[str, Any] | None = None, *, user=None, vi
 
 
 def enqueue_run(run: TrainingRun) -> None:
-    from ai.tasks import train_model
-
-    train_model.apply_async(args=[run.pk], task_id=run.celery_task_id or None)
+    """Hand the run to a worker, or train it here when there is no broker (after the commit)."""
+    if dispatch.in_process():
+        execute_run(run.pk, wait=True)
+        return
+    try:
+        dispatch.send("ai.tasks.train_model", [run.pk], task_id=run.celery_task_id or None, queue=ai_settings.TRAIN_QUEUE)
+    except dispatch.DispatchError as exc:
+        TrainingRun.objects.filter(pk=run.pk, status=Status.QUEUED).update(
+            status=Status.FAILED,
+            error=f"Could not be sent to the Celery broker ({exc}); nothing was trained. Start it again once the broker is up.",
+            finished_at=timezone.now(),
+        )
 
 
 def cancel_run(run: TrainingRun) -> TrainingRun:
@@ -77,8 +109,31 @@ def cancel_run(run: TrainingRun) -> TrainingRun:
 
 
 def sweep_stale_runs(now: datetime | None = None) -> int:
-    """Fail runs whose worker stopped beating (killed, lost power…). Returns how many were failed."""
+    """Fail runs whose worker stopped beating (killed, lost power…), and queued runs that no worker picked
+    up within AI_QUEUE_TIMEOUT_S (broker down, or no worker on the queue). Returns how many were failed."""
     now = now or timezone.now()
+    return _sweep_dead(now) + _sweep_never_picked_up(now)
+
+
+def _sweep_never_picked_up(now: datetime) -> int:
+    """Queued runs no worker has claimed or looked at (a waiting run is looked at every AI_RETRY_WAITING_S)."""
+    timeout = float(ai_settings.QUEUE_TIMEOUT_S)
+    cutoff = now - timedelta(seconds=timeout)
+    unseen = Q(heartbeat_at__isnull=True, created_at__lt=cutoff) | Q(heartbeat_at__lt=cutoff)
+    count = TrainingRun.objects.filter(Q(status=Status.QUEUED, started_at__isnull=True) & unseen).update(
+        status=Status.FAILED,
+        error=(
+            f"No worker picked this run up within {timeout:g} s: is the Celery broker reachable, and is a worker "
+            f"consuming the {ai_settings.TRAIN_QUEUE!r} queue? Nothing was trained."
+        ),
+        finished_at=now,
+    )
+    if count:
+        logger.warning("Failed %d queued training run(s) that no worker picked up", count)
+    return count
+
+
+def _sweep_dead(now: datetime) -> int:
     timeout = float(ai_settings.HEARTBEAT_TIMEOUT_S)
     cutoff = now - timedelta(seconds=timeout)
     stale = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
@@ -192,6 +247,8 @@ def _claim(run_id: int, worker: str, *, silent_since: datetime | None = None) ->
             run.finished_at = now
             run.save(update_fields=["status", "finished_at"])
             return None
+        if _kind_busy(run, now):
+            return None
         run.status = Status.RUNNING
         run.worker = worker[:200]
         run.attempts = F("attempts") + 1
@@ -208,6 +265,25 @@ def _claim(run_id: int, worker: str, *, silent_since: datetime | None = None) ->
         )
     run.refresh_from_db()
     return run
+
+
+def _kind_busy(run: TrainingRun, now: datetime) -> bool:
+    """Whether another run of the same kind is running (checked under a lock of the kind's active runs, so
+    that two workers never start two runs of one kind). The waiting run is marked as seen (AI_CONCURRENT_RUNS
+    = wait; the caller raises RunDeferred) or failed with the reason (refuse)."""
+    active = TrainingRun.objects.select_for_update().filter(kind=run.kind, status__in=ACTIVE).exclude(pk=run.pk)
+    busy = next((other for other in active.order_by("pk") if other.status == Status.RUNNING), None)
+    if busy is None:
+        return False
+    if ai_settings.CONCURRENT_RUNS == "refuse":
+        run.status, run.finished_at = Status.FAILED, now
+        run.error = f"Refused: {run.kind} run #{busy.pk} was running (AI_CONCURRENT_RUNS = refuse)."
+        run.save(update_fields=["status", "error", "finished_at"])
+    else:
+        run.heartbeat_at = now
+        run.error = f"Waiting for {run.kind} run #{busy.pk} to finish."
+        run.save(update_fields=["heartbeat_at", "error"])
+    return True
 
 
 def _looks_orphaned(run_id: int, worker: str) -> bool:
@@ -230,6 +306,32 @@ def _flush_quietly(ctx: RunContext) -> None:
         ctx.flush()
     except Exception:
         logger.exception("Could not write the last progress of run #%s", ctx.run_id)
+
+
+def _waiting_behind(run_id: int) -> int | None:
+    """The run that this run, left queued by `_claim`, waits for; None when it is not waiting."""
+    row = TrainingRun.objects.filter(pk=run_id, status=Status.QUEUED).first()
+    if row is None:
+        return None
+    return TrainingRun.objects.filter(kind=row.kind, status=Status.RUNNING).exclude(pk=run_id).values_list("pk", flat=True).first()
+
+
+def _claim_waiting(run_id: int, worker: str) -> TrainingRun | None:
+    """In this process: wait (up to AI_QUEUE_TIMEOUT_S) while another run of the kind runs, then claim."""
+    deadline = time.monotonic() + float(ai_settings.QUEUE_TIMEOUT_S)
+    while True:
+        run = _claim_or_take_over(run_id, worker)
+        behind = _waiting_behind(run_id) if run is None else None
+        if behind is None:
+            return run
+        if time.monotonic() >= deadline:
+            TrainingRun.objects.filter(pk=run_id, status=Status.QUEUED).update(
+                status=Status.FAILED,
+                error=f"Waited {float(ai_settings.QUEUE_TIMEOUT_S):g} s for run #{behind} of the same kind; gave up.",
+                finished_at=timezone.now(),
+            )
+            return None
+        _sleep(min(float(ai_settings.RETRY_WAITING_S), heartbeat_interval()))
 
 
 def _claim_or_take_over(run_id: int, worker: str) -> TrainingRun | None:
@@ -279,17 +381,23 @@ def execute_run(
     hostname: str | None = None,
     listener: ProgressListener | None = None,
     heartbeat: bool = False,
+    wait: bool = False,
 ) -> TrainingRun | None:
     """Train the run's kind, register the result as a ModelVersion and maybe promote it.
 
     Never raises for a training failure: the run ends FAILED with the error and traceback, and the
-    live model is untouched. Returns the run (None when there was nothing to do).
+    live model is untouched. Returns the run (None when there was nothing to do). While another run of
+    the kind runs, `wait=True` waits here (in-process); otherwise RunDeferred is raised (the Celery task
+    retries later).
     """
     from ai import registry
 
     worker = worker_identity(hostname)
-    run = _claim_or_take_over(run_id, worker)
+    run = _claim_waiting(run_id, worker) if wait else _claim_or_take_over(run_id, worker)
     if run is None:
+        behind = None if wait else _waiting_behind(run_id)
+        if behind is not None:
+            raise RunDeferred(run_id, behind)
         return None
     beat = _Heartbeat(run.pk, worker) if heartbeat else None
     ctx: RunContext | None = None

@@ -9,12 +9,12 @@ from django.utils import timezone
 
 from ai import registry
 from ai.kinds.base import ModelKind, TrainedModel
+from ai.schedule import crontab_from_string
 from ai.models import ModelVersion, TrainingRun
 from ai.training import cancel_run, execute_run, start_run, sweep_stale_runs
 from ai.training.context import RunContext
 from ai.training.device import DeviceUnavailable, choose_device
 from ai.training.services import worker_identity
-from config.celery import crontab_from_string
 
 Status = TrainingRun.Status
 

@@ -53,10 +53,11 @@ def database_url() -> str:
 
 
 @pytest.fixture
-def broker(redis_url):
-    """The test process sends tasks to Redis instead of running them eagerly."""
+def broker(redis_url, settings):
+    """The test process sends tasks to Redis instead of running them in-process."""
     import redis
 
+    settings.AI_TASKS_IN_PROCESS = False
     from config.celery import app
 
     client = redis.Redis.from_url(redis_url)

@@ -8,7 +8,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from ai.conf import ai_settings
 from ai.kinds import all_kinds, get_kind
 from ai.models import TrainingRun
-from ai.training import execute_run, start_run
+from ai.training import dispatch, execute_run, start_run, sweep_stale_runs
+from ai.training.services import RunConflict
 
 POLL_S = 0.5
 
@@ -39,43 +40,49 @@ class Command(BaseCommand):
 
     def handle(self, *args, kind: str, option: list[str], wait: bool, verbosity: int = 1, **kwargs) -> None:
         options = parse_options(option)
-        if kind == "all":
-            kinds = [name for name in ai_settings.RETRAIN_KINDS if name in all_kinds()]
-            skipped = [name for name in ai_settings.RETRAIN_KINDS if name not in all_kinds()]
-            if skipped:
-                self.stderr.write(f"Not registered, skipped: {', '.join(skipped)}")
-            if not kinds:
-                raise CommandError("AI_RETRAIN_KINDS names no registered kind")
-            if options:
-                raise CommandError("--option applies to a single kind, not to `all`")
-        else:
-            kinds = [kind]
+        kinds = self._kinds(kind, options)
         # Validate everything before starting anything.
         for name in kinds:
             try:
                 get_kind(name).clean_options(options)
             except ValueError as exc:
                 raise CommandError(str(exc)) from None
-
-        from celery import current_app as app
-
-        in_process = bool(app.conf.task_always_eager)
         failed = []
         for name in kinds:
-            # Without a broker the run executes here and now (what the eager task would do).
-            run = start_run(name, options, via="cli", enqueue=not in_process)
-            self.stdout.write(f"{name}: run #{run.pk} {'started' if in_process else 'queued on the gpu queue'}")
-            if wait:
-                run = self._wait(run, in_process=in_process, show_bar=verbosity > 0)
-            elif in_process:
-                run = execute_run(run.pk) or TrainingRun.objects.get(pk=run.pk)
-            else:
-                run.refresh_from_db()
+            run = self._train(name, options, wait=wait, show_bar=verbosity > 0)
             self._summary(run)
             if run.status in (TrainingRun.Status.FAILED, TrainingRun.Status.CANCELLED):
                 failed.append(run)
         if failed:
             raise CommandError("; ".join(f"{run.kind} run #{run.pk} {run.status}: {run.error or 'cancelled'}" for run in failed))
+
+    def _kinds(self, kind: str, options: dict[str, str]) -> list[str]:
+        if kind != "all":
+            return [kind]
+        kinds = [name for name in ai_settings.RETRAIN_KINDS if name in all_kinds()]
+        skipped = [name for name in ai_settings.RETRAIN_KINDS if name not in all_kinds()]
+        if skipped:
+            self.stderr.write(f"Not registered, skipped: {', '.join(skipped)}")
+        if not kinds:
+            raise CommandError("AI_RETRAIN_KINDS names no registered kind")
+        if options:
+            raise CommandError("--option applies to a single kind, not to `all`")
+        return kinds
+
+    def _train(self, name: str, options: dict[str, str], *, wait: bool, show_bar: bool) -> TrainingRun:
+        """Start a run and say where it went: here (no broker, AI_TASKS_IN_PROCESS) or to a Celery worker."""
+        in_process = dispatch.in_process()
+        try:
+            run = start_run(name, options, via="cli", enqueue=not in_process)
+        except RunConflict as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(f"{name}: run #{run.pk} {'runs' if in_process else 'was sent'} {dispatch.destination()}")
+        if wait:
+            return self._wait(run, in_process=in_process, show_bar=show_bar)
+        if in_process:
+            return execute_run(run.pk, wait=True) or TrainingRun.objects.get(pk=run.pk)
+        run.refresh_from_db()
+        return run
 
     def _wait(self, run: TrainingRun, *, in_process: bool, show_bar: bool) -> TrainingRun:
         from tqdm import tqdm
@@ -99,13 +106,15 @@ class Command(BaseCommand):
 
         try:
             if in_process:
-                run = execute_run(run.pk, listener=show) or TrainingRun.objects.get(pk=run.pk)
+                run = execute_run(run.pk, listener=show, wait=True) or TrainingRun.objects.get(pk=run.pk)
             else:
                 while True:
                     run.refresh_from_db()
                     show(run)
                     if run.is_finished:
                         break
+                    if run.status == TrainingRun.Status.QUEUED:
+                        sweep_stale_runs()  # without beat, a run no worker takes still ends (AI_QUEUE_TIMEOUT_S)
                     time.sleep(POLL_S)
         finally:
             bar.close()
