@@ -38,6 +38,11 @@ class TextClassifierKind(ModelKind):
         "cv_folds": 0,
         "seed": 0,
     }
+    # Checked by ModelKind.clean_options (lr 0 and epochs 0 mean "automatic").
+    option_ranges = {
+        "epochs": (0, 200), "max_length": (8, 256), "batch_size": (1, 1024), "lr": (0.0, 0.99),
+        "test_size": (0.05, 0.5), "cv_folds": (0, 10), "seed": (0, 2**31 - 1),
+    }
 
     def slugs(self, options: dict[str, Any]) -> list[str]:
         raw = ",".join(part for part in (options.get("label_set", ""), options.get("label_sets", "")) if part)
