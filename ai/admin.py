@@ -323,4 +323,6 @@ class EventAdmin(ReadOnlyRecordAdmin):
     show_full_result_count = False
 
 
+from ai.chat import admin as _chat_admin  # noqa: E402,F401  (the support inbox and what staff edit for the bot)
+
 from . import admin_stats  # noqa: E402,F401  (the "Recommendation performance" page)

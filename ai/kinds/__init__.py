@@ -12,3 +12,4 @@ from . import (
     recs,  # noqa: E402,F401  (kinds cooccurrence, sasrec, content)
     text_classifier,  # noqa: E402,F401  (kind text_classifier)
 )
+from . import chat_intent  # noqa: E402,F401  (kind chat_intent, after text_classifier which it extends)

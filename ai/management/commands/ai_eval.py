@@ -8,6 +8,9 @@ Evaluates the same classes the training kinds train and serve.
 `manage.py ai_eval active-learning --data FILE --seed-per-label N --batch B --rounds R
 [--strategy uncertainty|random|both] [--json]`: the annotation workbench's active learning, simulated on
 an intents-format file with the text_classifier's model (ai.textclf.active_learning).
+
+`manage.py ai_eval intents --data FILE [--json] [--threshold auto|FLOAT] [--cv K]`: the support chat's
+intent model against frozen MiniLM + logistic regression on an intents file (see ai.chat.evaluation).
 """
 from __future__ import annotations
 
@@ -25,6 +28,8 @@ from ai.recs.evaluation import (
 )
 from ai.recs.io import InteractionsFileError, read_interactions
 
+from ai.chat.evaluation import add_intents_arguments, run_intents
+
 from ._active_learning import add_active_learning_arguments, run_active_learning
 
 
@@ -38,6 +43,10 @@ class Command(BaseCommand):
             "active-learning", help="active learning on an intents file", called_from_command_line=getattr(parser, "called_from_command_line", None)
         )
         add_active_learning_arguments(active)
+        intents = tasks.add_parser(
+            "intents", help="the support chat's intent model on an intents file", called_from_command_line=getattr(parser, "called_from_command_line", None)
+        )
+        add_intents_arguments(intents)
         parser.add_argument("--interactions", required=True, help="CSV or .csv.gz with user_id,item_id,timestamp")
         parser.add_argument("--items", help="CSV with item_id,text: product text for the content model")
         parser.add_argument("--models", help="comma-separated model names (default: all the data supports)")
@@ -55,6 +64,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["task"] == "active-learning":
             return run_active_learning(self, options)
+        if options["task"] == "intents":
+            return run_intents(self, options)
         k = options["k"]
         if k < 1:
             raise CommandError("--k must be at least 1")

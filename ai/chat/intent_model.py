@@ -1,0 +1,135 @@
+"""The intent model the `chat_intent` kind trains and serves, and `ai_eval intents` measures.
+
+The classifier is `ai.textclf.TextClassifier` (all-MiniLM-L6-v2 with a classification head; by default the
+top two encoder layers fine-tune). On top of it, a confidence threshold chosen on the validation split:
+below it (or when the likeliest intent is `oos`) the message counts as not understood. With out-of-scope
+examples in the validation split the threshold maximises in-scope accuracy + out-of-scope recall; without
+any, it maximises (answered correctly - answered wrongly).
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+OOS = "oos"
+TASK = "intent"
+DEFAULT_OPTIONS: dict[str, Any] = {"train_layers": "2", "max_length": 32, "epochs": 0, "batch_size": 32, "lr": 0.0, "seed": 0}
+
+
+@dataclass
+class ServedIntentModel:
+    """What `chat_intent` versions load as: the classifier, its labels and the chosen threshold."""
+
+    classifier: Any
+    labels: list[str]
+    threshold: float
+    task: str = TASK
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        return self.classifier.predict_proba(texts, self.task)
+
+
+def thresholded(proba: np.ndarray, labels: Sequence[str], threshold: float) -> np.ndarray:
+    """Predicted class per row: the likeliest, or `oos` (-1 when the labels have none) below the threshold."""
+    predicted = proba.argmax(axis=1)
+    unsure = proba.max(axis=1) < threshold
+    oos = list(labels).index(OOS) if OOS in labels else -1
+    return np.where(unsure, oos, predicted)
+
+
+def threshold_metrics(proba: np.ndarray, truth: Sequence[int], labels: Sequence[str], threshold: float) -> dict[str, Any]:
+    """Accuracy and macro-F1 with unsure answers counted as `oos`; in-scope accuracy and out-of-scope
+    recall when the truth has `oos` items (else None); the share of messages answered."""
+    from sklearn.metrics import f1_score
+
+    truth = np.asarray(truth)
+    predicted = thresholded(proba, labels, threshold)
+    oos = list(labels).index(OOS) if OOS in labels else -1
+    in_scope = truth != oos
+    has_oos = bool((~in_scope).any())
+    classes = sorted(set(truth.tolist()) | set(predicted.tolist()))
+    return {
+        "accuracy": float((predicted == truth).mean()) if len(truth) else None,
+        "macro_f1": float(f1_score(truth, predicted, labels=classes, average="macro", zero_division=0)) if len(truth) else None,
+        "in_scope_accuracy": float((predicted[in_scope] == truth[in_scope]).mean()) if has_oos and in_scope.any() else None,
+        "oos_recall": float((predicted[~in_scope] == oos).mean()) if has_oos else None,
+        "answered": float((predicted != oos).mean()) if len(truth) else None,
+        "threshold": float(threshold),
+    }
+
+
+def choose_threshold(proba: np.ndarray, truth: Sequence[int], labels: Sequence[str]) -> float:
+    """The threshold (0..0.99) that does best on a validation split (see the module docstring)."""
+    truth = np.asarray(truth)
+    if not len(truth):
+        return 0.5
+    oos = list(labels).index(OOS) if OOS in labels else -1
+    has_oos = bool((truth == oos).any())
+    candidates = np.round(np.arange(0.0, 1.0, 0.01), 2)
+    scores = []
+    for threshold in candidates:
+        predicted = thresholded(proba, labels, threshold)
+        if has_oos:
+            in_scope = truth != oos
+            scores.append((predicted[in_scope] == truth[in_scope]).mean() + (predicted[~in_scope] == oos).mean())
+        else:
+            answered = predicted != oos
+            scores.append((((predicted == truth) & answered).sum() - ((predicted != truth) & answered).sum()) / len(truth))
+    scores = np.asarray(scores)
+    # Of the thresholds that do best, the middle one: the least sensitive to a shift between val and real use.
+    best = candidates[np.flatnonzero(scores >= scores.max() - 1e-12)]
+    return float(best[len(best) // 2])
+
+
+def classifier_config(options: dict[str, Any], device: str = "cpu"):
+    from ai.textclf import ClassifierConfig
+
+    layers = str(options.get("train_layers", "2"))
+    return ClassifierConfig(
+        train_layers="all" if layers == "all" else int(layers), max_length=int(options.get("max_length", 32)),
+        epochs=int(options.get("epochs", 0)), batch_size=int(options.get("batch_size", 32)),
+        lr=float(options.get("lr", 0.0)), seed=int(options.get("seed", 0)), device=device,
+    )
+
+
+def fit(
+    texts: Sequence[str],
+    targets: Sequence[int],
+    labels: Sequence[str],
+    *,
+    val_texts: Sequence[str] = (),
+    val_targets: Sequence[int] = (),
+    options: dict[str, Any] | None = None,
+    device: str = "cpu",
+    progress: Callable[..., None] | None = None,
+) -> ServedIntentModel:
+    """Train the classifier on (texts, targets) and choose its threshold on the validation split."""
+    from ai.textclf import TextClassifier
+
+    options = {**DEFAULT_OPTIONS, **(options or {})}
+    classifier = TextClassifier({TASK: list(labels)}, classifier_config(options, device))
+    started = time.monotonic()
+    features = classifier.features(list(texts))
+    classifier.fit_features({TASK: features}, {TASK: list(targets)}, progress=progress)
+    fit_s = time.monotonic() - started
+    threshold = 0.5
+    if len(val_texts):
+        threshold = choose_threshold(classifier.predict_proba(list(val_texts), TASK), val_targets, labels)
+    return ServedIntentModel(classifier, list(labels), threshold, info={"fit_s": round(fit_s, 2)})
+
+
+def latency_ms(model: ServedIntentModel, texts: Sequence[str], *, repeat: int = 200) -> tuple[float, float]:
+    """p50 and p95 milliseconds of classifying one message at a time (tokenise, encode, classify)."""
+    timings = []
+    sample = list(texts)[:repeat] or ["where is my order"]
+    model.predict_proba([sample[0]])  # warm-up
+    for text in sample:
+        started = time.perf_counter()
+        model.predict_proba([text])
+        timings.append((time.perf_counter() - started) * 1000)
+    return float(np.percentile(timings, 50)), float(np.percentile(timings, 95))

@@ -1,0 +1,108 @@
+"""The chat's intent model: threshold choice, the seed command, the chat_intent kind and ai_eval intents,
+on a tiny committed intents file (5 intents incl. oos, 8 texts each) and the heads-only configuration."""
+from __future__ import annotations
+
+import json
+from io import StringIO
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.core.management import CommandError, call_command
+
+from ai import registry
+from ai.chat import intent_model
+from ai.chat.understanding import understand
+from ai.models import Item, Label, ModelVersion
+from ai.training import execute_run, start_run
+
+DATA = Path(__file__).parent / "data" / "intents.csv"
+FAST = {"train_layers": "0", "epochs": 60}
+
+
+def test_threshold_with_oos_balances_in_scope_accuracy_and_oos_recall():
+    labels = ["a", "b", "oos"]
+    proba = np.array([[0.9, 0.05, 0.05], [0.6, 0.3, 0.1], [0.45, 0.35, 0.2], [0.4, 0.35, 0.25]])
+    truth = [0, 0, 2, 2]
+    # Any threshold in (0.45, 0.6] keeps both in-scope answers and turns both out-of-scope into oos.
+    threshold = intent_model.choose_threshold(proba, truth, labels)
+    assert 0.45 < threshold <= 0.6
+    metrics = intent_model.threshold_metrics(proba, truth, labels, threshold)
+    assert (metrics["in_scope_accuracy"], metrics["oos_recall"], metrics["accuracy"]) == (1.0, 1.0, 1.0)
+
+
+def test_threshold_without_oos_keeps_the_answers_that_are_right():
+    labels = ["a", "b"]
+    proba = np.array([[0.95, 0.05], [0.9, 0.1], [0.55, 0.45]])
+    truth = [0, 0, 1]  # the unsure one is wrong: a threshold above 0.55 refuses it
+    threshold = intent_model.choose_threshold(proba, truth, labels)
+    assert 0.55 < threshold <= 0.9
+    metrics = intent_model.threshold_metrics(proba, truth, labels, threshold)
+    assert metrics["in_scope_accuracy"] is None and metrics["oos_recall"] is None
+    assert metrics["answered"] == pytest.approx(2 / 3)
+
+
+def test_seed_command_skips_a_missing_file_clearly(db):
+    out = StringIO()
+    call_command("ai_seed_intents", "--file", "/nonexistent/intents.csv", stdout=out)
+    assert "not found: nothing seeded" in out.getvalue()
+    assert not Item.objects.exists()
+
+
+def test_seed_command_refuses_wrong_columns(db, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("utterance,intent\nhi,greet\n")
+    with pytest.raises(CommandError, match="missing label, text"):
+        call_command("ai_seed_intents", "--file", str(bad), "--oos-file", "none")
+
+
+@pytest.mark.slow
+def test_seed_train_serve(db, settings):
+    """Seed the label set, train chat_intent in process, promote, and understand messages with it."""
+    settings.AI_REGISTRY_POLL_S = 0
+    out = StringIO()
+    call_command("ai_seed_intents", "--file", str(DATA), "--oos-file", "none", stdout=out)
+    assert "Seeded 40 items" in out.getvalue()
+    call_command("ai_seed_intents", "--file", str(DATA), "--oos-file", "none", stdout=StringIO())  # nothing twice
+    assert Item.objects.count() == 40
+    assert Label.objects.get(name="track_order").description == "Where is my order?"
+
+    run = start_run("chat_intent", FAST, enqueue=False)
+    execute_run(run.pk)
+    version = ModelVersion.objects.get(kind="chat_intent")
+    report = version.report["label_sets"]["chat-intents"]
+    assert report["n"] == 10 and report["n_train"] == 25 and report["n_val"] == 5
+    assert set(report["per_label"]) == {"track_order", "cancel_order", "check_refund_policy", "contact_human_agent", "oos"}
+    assert len(report["confusion_matrix"]) == 5 and report["macro_auc"] is not None
+    assert 0 <= version.metrics["threshold"] < 1
+    assert version.metrics["accuracy"] >= 0.6
+    registry.promote(version)
+    understood = understand("where is my parcel")
+    assert understood.intent == "track_order" and understood.model_version_id == version.pk
+
+
+@pytest.mark.slow
+def test_ai_eval_intents_json_reports_both_models(tmp_path):
+    out = StringIO()
+    call_command("ai_eval", "intents", "--data", str(DATA), "--json", "--option", "train_layers=0",
+                 "--option", "epochs=60", stdout=out, stderr=StringIO())
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [r["model"] for r in rows] == ["chat_intent", "minilm_logreg"]
+    for r in rows:
+        assert set(r) == {"model", "accuracy", "macro_f1", "in_scope_accuracy", "oos_recall", "threshold", "fit_s", "p50_ms", "p95_ms"}
+        assert 0.5 <= r["accuracy"] <= 1 and r["oos_recall"] is not None and r["p95_ms"] >= r["p50_ms"] > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "needs --data FILE"),
+        (["--data", "/nonexistent.csv"], "no such file"),
+        (["--data", str(DATA), "--threshold", "1.5"], "at least 0 and below 1"),
+        (["--data", str(DATA), "--option", "depth=3"], "use NAME=VALUE with NAME one of"),
+        (["--data", str(DATA), "--cv", "1"], "--cv must be at least 2"),
+    ],
+)
+def test_ai_eval_intents_bad_input(args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("ai_eval", "intents", *args, stdout=StringIO(), stderr=StringIO())
