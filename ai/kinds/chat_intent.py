@@ -33,6 +33,10 @@ class ChatIntentKind(TextClassifierKind):
         "test_size": 0.2,
         "seed": 0,
     }
+    option_ranges = {
+        "epochs": (0, 200), "max_length": (8, 256), "batch_size": (1, 1024), "lr": (0.0, 0.99),
+        "test_size": (0.05, 0.5), "seed": (0, 2**31 - 1),
+    }
 
     def slugs(self, options: dict[str, Any]) -> list[str]:
         from ai.conf import ai_settings
@@ -50,13 +54,6 @@ class ChatIntentKind(TextClassifierKind):
         cleaned["train_layers"] = str(cleaned["train_layers"]).strip().lower()
         if cleaned["train_layers"] not in TRAIN_LAYER_CHOICES:
             raise ValueError("Option 'train_layers' must be 0 to 6 or 'all'")
-        for key, low, high in (("epochs", 0, 200), ("max_length", 8, 256), ("batch_size", 1, 1024)):
-            if not low <= cleaned[key] <= high:
-                raise ValueError(f"Option {key!r} must be between {low} and {high}")
-        if not 0.05 <= cleaned["test_size"] <= 0.5:
-            raise ValueError("Option 'test_size' must be between 0.05 and 0.5")
-        if not 0 <= cleaned["lr"] < 1:
-            raise ValueError("Option 'lr' must be 0 (automatic) or a small positive number")
         slug = self.slugs(cleaned)[0]
         label_set = LabelSet.objects.filter(slug=slug).first()
         if label_set is None:

@@ -18,6 +18,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ai.chat.evaluation import add_intents_arguments, run_intents
 from ai.recs.evaluation import (
     NotEnoughData,
     check_options,
@@ -27,8 +28,6 @@ from ai.recs.evaluation import (
     run_evaluation,
 )
 from ai.recs.io import InteractionsFileError, read_interactions
-
-from ai.chat.evaluation import add_intents_arguments, run_intents
 
 from ._active_learning import add_active_learning_arguments, run_active_learning
 
@@ -66,6 +65,9 @@ class Command(BaseCommand):
             return run_active_learning(self, options)
         if options["task"] == "intents":
             return run_intents(self, options)
+        return self.handle_recs(options)
+
+    def handle_recs(self, options):
         k = options["k"]
         if k < 1:
             raise CommandError("--k must be at least 1")
