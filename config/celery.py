@@ -7,12 +7,21 @@ With no CELERY_BROKER_URL, ai runs its tasks in the calling process (AI_TASKS_IN
 import os
 
 from celery import Celery
+from celery.signals import beat_init, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("aisle")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+@beat_init.connect
+def refuse_without_secret_key(**kwargs) -> None:
+    from config.checks import require_production_secret_key
+
+    require_production_secret_key()
 
 
 @app.on_after_configure.connect
