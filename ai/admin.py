@@ -253,9 +253,15 @@ class ModelVersionAdmin(ReadOnlyRecordAdmin):
         css = ADMIN_CSS
     readonly_fields = [
         "kind", "version", "status", "training_run_link", "artifact_dir", "checksums", "config", "metrics",
-        "primary_metric", "created_at", "promoted_at", "retired_at", "load_error",
+        "primary_metric", "created_at", "promoted_at", "retired_at", "load_error", "evaluation_report",
     ]
     fields = readonly_fields
+
+    @admin.display(description="evaluation report")
+    def evaluation_report(self, version: ModelVersion):
+        from ai.report_display import render_version_report
+
+        return render_version_report(version.report)
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, version: ModelVersion):
@@ -326,3 +332,4 @@ class EventAdmin(ReadOnlyRecordAdmin):
 from ai.chat import admin as _chat_admin  # noqa: E402,F401  (the support inbox and what staff edit for the bot)
 
 from . import admin_stats  # noqa: E402,F401  (the "Recommendation performance" page)
+from .annotation import admin as annotation_admin  # noqa: E402,F401  (label sets and items)
