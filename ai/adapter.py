@@ -39,6 +39,15 @@ class OrderLineInfo:
 
 
 @dataclass(frozen=True)
+class DemandLineInfo:
+    """Units of a product that left (positive: a sale) or came back (negative: a return) at a moment."""
+
+    product_id: int
+    at: datetime
+    quantity: int
+
+
+@dataclass(frozen=True)
 class OrderSummaryLine:
     title: str
     quantity: int
@@ -99,6 +108,14 @@ class BaseShopAdapter:
     def iter_order_lines(self, since: datetime | None = None, until: datetime | None = None) -> Iterator[OrderLineInfo]:
         """Every order line, oldest first."""
         raise NotImplementedError
+
+    def iter_demand_lines(self, since: datetime | None = None, until: datetime | None = None) -> Iterator[DemandLineInfo]:
+        """What demand forecasts learn from: units sold per order line, net of cancelled orders, and units
+        returned as negative lines. This default reads `iter_order_lines` (no returns); a shop that records
+        returns overrides it."""
+        for line in self.iter_order_lines(since=since, until=until):
+            if not line.cancelled:
+                yield DemandLineInfo(product_id=line.product_id, at=line.placed_at, quantity=line.quantity)
 
     def purchased_product_ids(self, user_id: int) -> set[int]:
         raise NotImplementedError

@@ -96,7 +96,7 @@ class AISettings:
     @property
     def RETRAIN_KINDS(self) -> list:
         """The kinds the periodic retraining (and `ai_train all`) trains."""
-        return self._get("RETRAIN_KINDS", ["popularity", "cooccurrence", "sasrec", "content"])
+        return self._get("RETRAIN_KINDS", ["popularity", "cooccurrence", "sasrec", "content", "demand"])
 
     @property
     def SWEEP_INTERVAL_S(self) -> float:
@@ -113,6 +113,18 @@ class AISettings:
         """A candidate is promoted automatically when its primary metric beats the live one by this relative
         margin (0.02: 2% better). None turns automatic promotion off."""
         return self._get("AUTO_PROMOTE_MARGIN", 0.0)
+
+    # Demand forecasts -----------------------------------------------------------------------------------
+    @property
+    def FORECAST_N_JOBS(self) -> int:
+        """Processes for the per-product fits of the demand kind; 0 means one per core."""
+        return self._get("FORECAST_N_JOBS", 0)
+
+    @property
+    def FORECAST_DASK_SCHEDULER(self) -> str:
+        """A Dask scheduler (tcp://host:8786) to spread the demand kind's fits over a cluster through
+        statsforecast's fugue backend; empty: fit on the worker itself."""
+        return self._get("FORECAST_DASK_SCHEDULER", "")
 
     # The registry ------------------------------------------------------------------------------------
     @property

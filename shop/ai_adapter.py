@@ -18,6 +18,7 @@ from django.urls import reverse
 from ai.adapter import (
     BaseShopAdapter,
     CustomerInfo,
+    DemandLineInfo,
     OrderActionError,
     OrderInfo,
     OrderLineInfo,
@@ -127,6 +128,22 @@ class ShopAdapter(BaseShopAdapter):
                 placed_at=placed_at,
                 cancelled=status in NOT_KEPT,
             )
+
+    def iter_demand_lines(self, since: datetime | None = None, until: datetime | None = None) -> Iterator[DemandLineInfo]:
+        """Kept and refunded order lines are sales when placed; a refunded line is also a return when the
+        order was last changed (its refund). Cancelled orders never sold anything."""
+        lines = OrderLine.objects.filter(product__isnull=False).exclude(order__status=OrderStatus.CANCELLED)
+        if since is not None:
+            lines = lines.filter(order__placed_at__gte=since)
+        if until is not None:
+            lines = lines.filter(order__placed_at__lt=until)
+        rows = lines.order_by("order__placed_at", "order_id", "pk").values_list(
+            "product_id", "quantity", "order__placed_at", "order__updated_at", "order__status"
+        )
+        for product_id, quantity, placed_at, updated_at, status in rows.iterator(chunk_size=CHUNK_SIZE):
+            yield DemandLineInfo(product_id=product_id, at=placed_at, quantity=quantity)
+            if status == OrderStatus.REFUNDED:
+                yield DemandLineInfo(product_id=product_id, at=updated_at, quantity=-quantity)
 
     def purchased_product_ids(self, user_id: int) -> set[int]:
         return set(

@@ -8,6 +8,7 @@ from .base import ModelKind, TrainedModel, TrainingContext, all_kinds, get_kind,
 
 __all__ = ["ModelKind", "TrainedModel", "TrainingContext", "all_kinds", "get_kind", "register"]
 from . import (
+    demand,  # noqa: E402,F401  (kind demand)
     popularity,  # noqa: E402,F401  (kind popularity)
     recs,  # noqa: E402,F401  (kinds cooccurrence, sasrec, content)
     text_classifier,  # noqa: E402,F401  (kind text_classifier)

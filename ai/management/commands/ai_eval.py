@@ -5,6 +5,10 @@
 recommenders on any interactions file (leave-one-out by time, full ranking; see ai.recs.evaluation).
 Evaluates the same classes the training kinds train and serve.
 
+`manage.py ai_eval forecast --sales FILE [--horizon 28] [--cutoff YYYY-MM-DD] [--top N] [--lead-time 7]
+[--service-level 0.95] [--json]`: demand forecasts on a sales file (date,item_id,quantity; see
+ai.forecast.evaluation).
+
 `manage.py ai_eval active-learning --data FILE --seed-per-label N --batch B --rounds R
 [--strategy uncertainty|random|both] [--json]`: the annotation workbench's active learning, simulated on
 an intents-format file with the text_classifier's model (ai.textclf.active_learning).
@@ -19,6 +23,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from ai.chat.evaluation import add_intents_arguments, run_intents
+from ai.forecast.command import add_forecast_arguments, handle_forecast
 from ai.recs.evaluation import (
     NotEnoughData,
     check_options,
@@ -46,6 +51,10 @@ class Command(BaseCommand):
             "intents", help="the support chat's intent model on an intents file", called_from_command_line=getattr(parser, "called_from_command_line", None)
         )
         add_intents_arguments(intents)
+        forecast = tasks.add_parser(
+            "forecast", help="demand forecasts on a sales file", called_from_command_line=getattr(parser, "called_from_command_line", None)
+        )
+        add_forecast_arguments(forecast)
         parser.add_argument("--interactions", required=True, help="CSV or .csv.gz with user_id,item_id,timestamp")
         parser.add_argument("--items", help="CSV with item_id,text: product text for the content model")
         parser.add_argument("--models", help="comma-separated model names (default: all the data supports)")
@@ -65,6 +74,8 @@ class Command(BaseCommand):
             return run_active_learning(self, options)
         if options["task"] == "intents":
             return run_intents(self, options)
+        if options["task"] == "forecast":
+            return handle_forecast(self, options)
         return self.handle_recs(options)
 
     def handle_recs(self, options):
