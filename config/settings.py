@@ -198,6 +198,8 @@ AI_SHOP_ADAPTER = "shop.ai_adapter.ShopAdapter"
 AI_TRAIN_DEVICE = os.environ.get("AI_TRAIN_DEVICE", "auto")
 AI_RETRAIN_CRON = os.environ.get("AI_RETRAIN_CRON", "30 2 * * *")
 AI_HEARTBEAT_TIMEOUT_S = float(os.environ.get("AI_HEARTBEAT_TIMEOUT_S", "120"))
+AI_FORECAST_DASK_SCHEDULER = os.environ.get("AI_FORECAST_DASK_SCHEDULER", "")
+AI_FORECAST_N_JOBS = int(os.environ.get("AI_FORECAST_N_JOBS", "0"))
 
 LOGGING = {
     "version": 1,

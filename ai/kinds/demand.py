@@ -43,17 +43,12 @@ class DemandKind(ModelKind):
         # Processes for per-product fits; 0 takes AI_FORECAST_N_JOBS.
         "n_jobs": 0,
     }
+    option_ranges = {"horizon_days": (1, 366), "n_windows": (3, 20), "expensive_top": (0, 1_000_000), "n_jobs": (0, 256)}
 
     def clean_options(self, options: dict[str, Any]) -> dict[str, Any]:
         from ai.forecast.models import parse_models
 
         cleaned = super().clean_options(options)
-        if cleaned["horizon_days"] < 1:
-            raise ValueError("Option 'horizon_days' must be at least 1")
-        if cleaned["n_windows"] < 3:
-            raise ValueError("Option 'n_windows' must be at least 3 (rolling-origin backtest)")
-        if cleaned["expensive_top"] < 0 or cleaned["n_jobs"] < 0:
-            raise ValueError("Options 'expensive_top' and 'n_jobs' cannot be negative")
         parse_models(cleaned["models"] or None)
         return cleaned
 

@@ -94,7 +94,7 @@ def test_demand_without_sales_fails_and_says_why(db, artifact_root, django_captu
 
 @pytest.mark.parametrize(
     "options, message",
-    [({"n_windows": 2}, "at least 3"), ({"horizon_days": 0}, "at least 1"), ({"models": "prophet"}, "Unknown forecasting")],
+    [({"n_windows": 2}, "between 3 and 20"), ({"horizon_days": 0}, "between 1 and 366"), ({"models": "prophet"}, "Unknown forecasting")],
 )
 def test_bad_options_are_refused(db, options, message):
     with pytest.raises(ValueError, match=message):
