@@ -185,7 +185,7 @@ def test_product_question_with_price_filter_answers_with_cards(catalogue):
     replies = Shopper().bot("do you have a lantern under £10?")
     assert replies[-1]["products"] == [
         {"id": catalogue["lantern"].pk, "title": "Moroccan Metal Lantern", "price": "8.50",
-         "url": catalogue["lantern"].get_absolute_url(), "image_url": ""},
+         "url": catalogue["lantern"].get_absolute_url(), "image_url": catalogue["lantern"].display_image_url},
     ]
     nothing = Shopper().bot("do you have a lantern under £2?")
     assert nothing[-1]["text"] == "Sorry, I could not find anything in stock matching that under £2.00."
