@@ -59,6 +59,18 @@ class CheckoutError(ShopError):
     default_message = "Your order could not be placed."
 
 
+class PaymentDeclined(CheckoutError):
+    """The provider refused the payment after the order was placed: the order is cancelled (restocked)."""
+
+    code = "payment_declined"
+    default_message = "Your payment was declined: no money was taken. Please try another payment method."
+
+    def __init__(self, message: str | None = None, *, order: Any = None) -> None:
+        self.order = order
+        message = message or self.default_message
+        super().__init__(message, fields={"payment_method": message})
+
+
 class ForbiddenTransition(ShopError):
     code = "forbidden_transition"
 

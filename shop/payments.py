@@ -1,7 +1,8 @@
 """Payment providers: a small interface and the one built-in provider, pay on delivery.
 
-A provider is asked to authorise an order inside the checkout transaction. A failed result rolls
-the whole order back; a captured payment moves the order straight to "paid".
+A provider is asked to authorise an order after the checkout transaction has committed (the order
+is pending and its stock taken; no row lock is held while the provider answers). A failed result
+cancels the order through the pipeline, which restocks; a captured payment moves it to "paid".
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ class PaymentProvider(abc.ABC):
 
     @abc.abstractmethod
     def authorise(self, order) -> PaymentResult:
-        """Authorise (or take) the payment for `order`, inside the checkout transaction."""
+        """Authorise (or take) the payment for the placed, pending `order` (after the checkout commit)."""
 
 
 class PayOnDelivery(PaymentProvider):

@@ -1,11 +1,14 @@
-"""Placing an order: one transaction from the basket to a pending (or paid) order.
+"""Placing an order: one transaction from the basket to a pending order, then the payment.
 
-The stock rows are locked in product-id order, checked, and decremented with F() expressions, so
-that concurrent checkouts can neither oversell nor deadlock. When anything fails the transaction
-rolls back as a whole: the basket and the stock are exactly as they were.
+The stock rows are locked in product-id order, checked, and decremented (shop.services.stock), so
+that concurrent checkouts can neither oversell nor deadlock. When anything fails in the transaction
+it rolls back as a whole: the basket and the stock are exactly as they were. The payment provider is
+asked after the commit, outside the locks; a declined payment cancels the order through the
+pipeline (which restocks) and puts the basket back.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,12 +20,14 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from shop.exceptions import CheckoutError, EmptyBasket
+from shop.exceptions import CheckoutError, EmptyBasket, PaymentDeclined
 from shop.models import Basket, BasketLine, Order, OrderLine, OrderStatus
-from shop.payments import get_provider
+from shop.payments import PaymentResult, get_provider
 from shop.services import locks, stock
 from shop.services.addresses import ShippingAddress
 from shop.services.orders import generate_order_number, record_status_change, transition
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -94,8 +99,9 @@ def place_order(
     """Turn `basket` into an order and return it.
 
     Raises EmptyBasket, ProductUnavailable, InsufficientStock or CheckoutError (bad address,
-    e-mail, shipping or payment method, or a declined payment); the basket and stock are then
-    untouched. `visitor_id` ties the ai purchase events to the browser ("" when it opted out).
+    e-mail, shipping or payment method); the basket and stock are then untouched. Raises
+    PaymentDeclined when the provider refuses: the order is then cancelled (stock restored) and the
+    basket holds its lines again. `visitor_id` ties the ai purchase events to the browser ("" when it opted out).
     """
     user = user if user is not None and getattr(user, "is_authenticated", False) else None
     address = ShippingAddress.from_data(address) if isinstance(address, Mapping) else address.cleaned()
@@ -153,20 +159,42 @@ def place_order(
         record_status_change(order, "", OrderStatus.PENDING, user=user, note="Order placed", at=placed_at)
         BasketLine.objects.filter(basket_id=basket.pk).delete()
 
-        result = provider.authorise(order)
-        if not result.success:
-            raise CheckoutError(result.message or "Your payment was declined.", fields={"payment_method": result.message})
-        if result.captured:
-            order = transition(order, OrderStatus.PAID, user=user, actor=provider.name, note=result.reference)
-
-        transaction.on_commit(
-            partial(
-                _record_purchase,
-                order_id=order.pk,
-                user_id=user.pk if user else None,
-                visitor_id=visitor_id,
-                lines=[(line.product_id, line.quantity, line.unit_price) for line in order_lines],
-                placed_at=placed_at,
-            )
+    # Saleor's complete_checkout: the payment is authorised after the commit, outside the row locks, so a
+    # slow provider never holds up other shoppers buying the same products.
+    result = _authorise(provider, order)
+    if not result.success:
+        message = result.message or PaymentDeclined.default_message
+        transition(order, OrderStatus.CANCELLED, user=user, actor=provider.name, note=f"Payment declined: {message}"[:500])
+        _restore_basket(basket.pk, wanted)
+        raise PaymentDeclined(message, order=order)
+    if result.captured:
+        order = transition(order, OrderStatus.PAID, user=user, actor=provider.name, note=result.reference)
+    transaction.on_commit(
+        partial(
+            _record_purchase,
+            order_id=order.pk,
+            user_id=user.pk if user else None,
+            visitor_id=visitor_id,
+            lines=[(line.product_id, line.quantity, line.unit_price) for line in order_lines],
+            placed_at=placed_at,
         )
+    )
     return order
+
+
+def _authorise(provider, order: Order) -> PaymentResult:
+    """The provider's answer; a provider that fails (network, bug) counts as a decline, logged."""
+    try:
+        return provider.authorise(order)
+    except Exception:
+        logger.exception("Payment provider %s failed on order %s", provider.code, order.number)
+        return PaymentResult(success=False, message="We could not reach the payment service: no money was taken.")
+
+
+def _restore_basket(basket_id: int, quantities: dict[int, int]) -> None:
+    """Put the lines back after a declined payment; lines added since (another tab) are kept as they are."""
+    if Basket.objects.filter(pk=basket_id).exists():
+        BasketLine.objects.bulk_create(
+            [BasketLine(basket_id=basket_id, product_id=pid, quantity=q) for pid, q in quantities.items()],
+            ignore_conflicts=True,
+        )

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from ai.models import Event
-from shop.exceptions import CheckoutError, EmptyBasket, InsufficientStock, ProductUnavailable
+from shop.exceptions import CheckoutError, EmptyBasket, InsufficientStock, PaymentDeclined, ProductUnavailable
 from shop.models import BasketLine, Order, OrderStatus, Product
 from shop.payments import PROVIDERS, PaymentProvider, PaymentResult, get_provider
 from shop.services import basket as baskets
@@ -161,14 +161,50 @@ class _Captured(PaymentProvider):
         return PaymentResult(success=True, captured=True, reference="txn-1")
 
 
-def test_declined_payment_rolls_everything_back(filled, checkout, monkeypatch):
+class _Broken(PaymentProvider):
+    code, name = "broken", "Times out"
+
+    def authorise(self, order) -> PaymentResult:
+        raise ConnectionError("payment gateway timed out")
+
+
+@pytest.mark.parametrize("provider, message", [
+    (_Declined(), "Card declined."),
+    (_Broken(), "We could not reach the payment service: no money was taken."),
+])
+def test_declined_payment_cancels_the_order_restocks_and_keeps_the_basket(filled, checkout, monkeypatch, provider,
+                                                                         message):
     shopper, basket, mug, lamp = filled
-    monkeypatch.setitem(PROVIDERS, "declined", _Declined())
-    with pytest.raises(CheckoutError, match="Card declined"):
-        checkout(basket, shopper.user, payment_method="declined")
-    assert Order.objects.count() == 0
-    assert basket.lines.count() == 2
+    monkeypatch.setitem(PROVIDERS, provider.code, provider)
+    with pytest.raises(PaymentDeclined) as raised:
+        checkout(basket, shopper.user, payment_method=provider.code)
+    assert raised.value.message == message and raised.value.fields == {"payment_method": message}
+    order = Order.objects.get()
+    assert raised.value.order.pk == order.pk
+    assert order.status == OrderStatus.CANCELLED
+    assert list(order.status_changes.values_list("from_status", "to_status")) == [("", "pending"), ("pending", "cancelled")]
+    assert order.status_changes.last().note == f"Payment declined: {message}"
+    assert dict(basket.lines.values_list("product_id", "quantity")) == {mug.pk: 2, lamp.pk: 3}
     assert dict(Product.objects.values_list("pk", "stock")) == {mug.pk: 5, lamp.pk: 3}
+    assert dict(Product.objects.values_list("pk", "units_sold")) == {mug.pk: 0, lamp.pk: 0}
+
+
+def test_the_provider_is_asked_after_the_order_is_stored(filled, checkout, monkeypatch):
+    """Authorisation sees the placed, pending order with its stock taken (it runs after the commit)."""
+    shopper, basket, mug, lamp = filled
+    seen = {}
+
+    class _Inspecting(PaymentProvider):
+        code, name = "inspecting", "Looks around"
+
+        def authorise(self, order) -> PaymentResult:
+            seen["status"] = Order.objects.get(pk=order.pk).status
+            seen["stock"] = dict(Product.objects.values_list("pk", "stock"))
+            return PaymentResult(success=True)
+
+    monkeypatch.setitem(PROVIDERS, "inspecting", _Inspecting())
+    checkout(basket, shopper.user, payment_method="inspecting")
+    assert seen == {"status": OrderStatus.PENDING, "stock": {mug.pk: 3, lamp.pk: 0}}
 
 
 def test_captured_payment_marks_the_order_paid(filled, checkout, monkeypatch):

@@ -142,3 +142,25 @@ def test_confirmation_of_someone_elses_order_is_404(client, product, user):
 
     assert client.get(reverse("shop:order_confirmation", kwargs={"number": order.number})).status_code == 404
     assert client.get(reverse("shop:order_confirmation", kwargs={"number": "NOPE"})).status_code == 404
+
+
+def test_declined_payment_is_a_clear_error_and_the_basket_is_kept(client, product, monkeypatch):
+    from shop.payments import PROVIDERS, PaymentProvider, PaymentResult
+
+    class Declining(PaymentProvider):
+        code, name = "card", "Card"
+
+        def authorise(self, order) -> PaymentResult:
+            return PaymentResult(success=False, message="Your card was declined by the bank.")
+
+    monkeypatch.setitem(PROVIDERS, "card", Declining())
+    add(client, product, 3)
+
+    response = client.post(reverse("shop:checkout"), {**ADDRESS, "payment_method": "card"})
+
+    assert response.status_code == 400
+    assert response.context["form"].non_field_errors() == ["Your card was declined by the bank."]
+    assert response.context["form"].errors["payment_method"] == ["Your card was declined by the bank."]
+    assert Order.objects.get().status == "cancelled"
+    assert Product.objects.get(pk=product.pk).stock == 10
+    assert basket_of(session_basket_id=client.session["basket_id"]) == [(product.pk, 3)]
