@@ -24,8 +24,16 @@ def refuse_without_secret_key(**kwargs) -> None:
     require_production_secret_key()
 
 
+# The shop's periodic tasks: cancel (through the order pipeline, which restocks) pending orders left
+# unpaid past SHOP_UNPAID_ORDER_TTL_HOURS. The task is idempotent, so a late or doubled beat is harmless.
+SHOP_BEAT_SCHEDULE = {
+    "shop: release stock of unpaid orders": {"task": "shop.tasks.release_unpaid_orders", "schedule": 600.0},
+}
+
+
 @app.on_after_configure.connect
 def setup_periodic_tasks(sender, **kwargs) -> None:
+    """Beat: ai's schedule, and every 10 minutes the release of orders unpaid for SHOP_UNPAID_ORDER_TTL_HOURS."""
     from ai.schedule import beat_schedule
 
-    sender.conf.beat_schedule = {**beat_schedule(), **(sender.conf.beat_schedule or {})}
+    sender.conf.beat_schedule = {**beat_schedule(), **SHOP_BEAT_SCHEDULE, **(sender.conf.beat_schedule or {})}

@@ -177,8 +177,15 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "shop.api.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["shop.api.throttling.ApiKeyRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"api_key": os.environ.get("API_THROTTLE_RATE", "1200/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "api_key": os.environ.get("API_THROTTLE_RATE", "1200/min"),
+        # Storefront checkout (shop.api.throttling.CheckoutThrottle): orders placed per visitor and per IP.
+        "checkout_visitor": os.environ.get("CHECKOUT_RATE_VISITOR", "10/hour"),
+        "checkout_ip": os.environ.get("CHECKOUT_RATE_IP", "30/hour"),
+    },
 }
+# Pending (unpaid) orders older than this are cancelled and their stock released (shop.tasks).
+SHOP_UNPAID_ORDER_TTL_HOURS = float(os.environ.get("SHOP_UNPAID_ORDER_TTL_HOURS", "48"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "Aisle merchant API",
     "DESCRIPTION": "REST API for merchants: catalogue, stock, orders, and the AI plug-in.",

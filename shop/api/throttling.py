@@ -23,3 +23,48 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         else:
             ident = f"ip:{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class CheckoutThrottle(SimpleRateThrottle):
+    """Placing orders from the storefront: the same cache-backed mechanism as the API's throttles.
+
+    Orders hold stock until paid or released, so strangers must not place them in bulk: one
+    allowance per visitor (account, else visitor cookie) and one per client IP, which a visitor that
+    drops its cookies cannot escape. Rates come from DEFAULT_THROTTLE_RATES["checkout_visitor" /
+    "checkout_ip"] (env CHECKOUT_RATE_VISITOR / CHECKOUT_RATE_IP), read at request time.
+    """
+
+    default_rate = "10/hour"
+
+    def get_rate(self) -> str | None:
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope, self.default_rate)
+
+
+class CheckoutVisitorThrottle(CheckoutThrottle):
+    scope = "checkout_visitor"
+    default_rate = "10/hour"
+
+    def get_cache_key(self, request, view) -> str:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            ident = f"user:{user.pk}"
+        else:
+            ident = f"visitor:{getattr(request, 'visitor_id', '') or request.session.session_key or 'none'}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class CheckoutIPThrottle(CheckoutThrottle):
+    scope = "checkout_ip"
+    default_rate = "30/hour"
+
+    def get_cache_key(self, request, view) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": f"ip:{self.get_ident(request)}"}
+
+
+def checkout_wait(request) -> float | None:
+    """None when this request may place an order; else the seconds to wait (each throttle is charged)."""
+    waits = []
+    for throttle in (CheckoutVisitorThrottle(), CheckoutIPThrottle()):
+        if not throttle.allow_request(request, None):
+            waits.append(throttle.wait() or 1.0)
+    return max(waits) if waits else None

@@ -11,8 +11,9 @@ adjustments by whoever receives them.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -93,3 +94,29 @@ def transition(order: Order, to_status: str, *, user=None, actor: str = "", note
     order.status = locked.status
     order.updated_at = locked.updated_at
     return locked
+
+
+RELEASE_BATCH = 500
+
+
+def release_unpaid_orders(*, older_than: timedelta | None = None, now: datetime | None = None) -> list[str]:
+    """Cancel pending (unpaid) orders placed more than `older_than` ago, restocking them; their numbers.
+
+    Each order is cancelled through `transition`, which locks it and re-reads its status: an order paid
+    or cancelled meanwhile (or by a concurrent run of this sweep) is skipped, so running it twice, or
+    on two workers at once, releases every order's stock exactly once.
+    """
+    if older_than is None:
+        older_than = timedelta(hours=settings.SHOP_UNPAID_ORDER_TTL_HOURS)
+    cutoff = (now or timezone.now()) - older_than
+    hours = older_than.total_seconds() / 3600
+    released = []
+    candidates = Order.objects.filter(status=OrderStatus.PENDING, placed_at__lt=cutoff).order_by("placed_at", "pk")
+    for order in candidates[:RELEASE_BATCH]:
+        try:
+            transition(order, OrderStatus.CANCELLED, actor="stock release",
+                       note=f"Not paid within {hours:g} hours: cancelled and the stock released.")
+        except ForbiddenTransition:
+            continue
+        released.append(order.number)
+    return released

@@ -1,12 +1,14 @@
 """Checkout (address, delivery, payment) and the order confirmation page."""
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from shop.api.throttling import checkout_wait
 from shop.exceptions import ShopError
 from shop.forms import CheckoutForm
 from shop.models import Order
@@ -44,7 +46,13 @@ def checkout(request: HttpRequest) -> HttpResponse:
         return redirect("shop:basket")
     currency = lines[0].product.currency
     form = _checkout_form(request, currency)
-    if request.method == "POST" and form.is_valid():
+    status = 200
+    if request.method == "POST" and form.is_valid() and (wait := checkout_wait(request)) is not None:
+        minutes = max(1, math.ceil(wait / 60))
+        form.add_error(None, f"Too many orders from this browser or network: please try again in {minutes} "
+                             f"minute{'s' if minutes != 1 else ''}. Your basket is kept.")
+        status = 429
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             order = place_order(
@@ -74,7 +82,12 @@ def checkout(request: HttpRequest) -> HttpResponse:
         "currency": currency,
         "shipping_methods": SHIPPING_METHODS,
     }
-    return render(request, "shop/checkout.html", context, status=400 if form.is_bound and form.errors else 200)
+    if status == 200 and form.is_bound and form.errors:
+        status = 400
+    response = render(request, "shop/checkout.html", context, status=status)
+    if status == 429:
+        response["Retry-After"] = str(math.ceil(wait))
+    return response
 
 
 def order_confirmation(request: HttpRequest, number: str) -> HttpResponse:

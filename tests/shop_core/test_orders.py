@@ -114,3 +114,47 @@ def test_transition_works_on_a_stale_order_instance(order):
     with pytest.raises(ForbiddenTransition) as raised:
         transition(stale, S.PAID)
     assert raised.value.from_status == S.PAID
+
+
+# --- releasing the stock of unpaid orders ---------------------------------------------------------------
+def _placed(signed_in, checkout, product, quantity, hours_ago):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    baskets.add_to_basket(signed_in.request(), product.pk, quantity)
+    return checkout(baskets.get_basket(signed_in.request()), signed_in.user,
+                    placed_at=timezone.now() - timedelta(hours=hours_ago))
+
+
+def test_unpaid_orders_are_cancelled_and_restocked_after_the_ttl(signed_in, checkout, stocked, settings):
+    from shop.tasks import release_unpaid_orders
+
+    settings.SHOP_UNPAID_ORDER_TTL_HOURS = 24
+    stale = _placed(signed_in, checkout, stocked, 3, hours_ago=25)
+    fresh = _placed(signed_in, checkout, stocked, 2, hours_ago=1)
+    paid = _placed(signed_in, checkout, stocked, 1, hours_ago=30)
+    transition(paid, S.PAID, actor="test")
+    assert Product.objects.get(pk=stocked.pk).stock == 4
+
+    assert release_unpaid_orders.apply().get() == 1
+    assert release_unpaid_orders.apply().get() == 0  # idempotent: a second run finds nothing to do
+
+    statuses = {o.number: o.status for o in type(stale).objects.all()}
+    assert statuses == {stale.number: S.CANCELLED, fresh.number: S.PENDING, paid.number: S.PAID}
+    assert Product.objects.get(pk=stocked.pk).stock == 7
+    change = stale.status_changes.last()
+    assert (change.from_status, change.to_status, change.actor) == (S.PENDING, S.CANCELLED, "stock release")
+    assert change.note == "Not paid within 24 hours: cancelled and the stock released."
+    assert stale.status_changes.filter(to_status=S.CANCELLED).count() == 1
+
+
+def test_the_release_is_scheduled_in_beat():
+    from types import SimpleNamespace
+
+    from config.celery import setup_periodic_tasks
+
+    sender = SimpleNamespace(conf=SimpleNamespace(beat_schedule={}))
+    setup_periodic_tasks(sender)
+    entry = sender.conf.beat_schedule["shop: release stock of unpaid orders"]
+    assert entry == {"task": "shop.tasks.release_unpaid_orders", "schedule": 600.0}

@@ -164,3 +164,55 @@ def test_declined_payment_is_a_clear_error_and_the_basket_is_kept(client, produc
     assert Order.objects.get().status == "cancelled"
     assert Product.objects.get(pk=product.pk).stock == 10
     assert basket_of(session_basket_id=client.session["basket_id"]) == [(product.pk, 3)]
+
+
+@pytest.fixture
+def checkout_rates(settings):
+    def _set(visitor: str, ip: str) -> None:
+        rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "checkout_visitor": visitor, "checkout_ip": ip}
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+
+    return _set
+
+
+def test_checkout_is_throttled_per_visitor_with_a_clear_429(client, product, checkout_rates):
+    checkout_rates(visitor="2/hour", ip="100/hour")
+    for _ in range(2):
+        add(client, product, 1)
+        assert client.post(reverse("shop:checkout"), ADDRESS).status_code == 302
+    add(client, product, 1)
+
+    response = client.post(reverse("shop:checkout"), ADDRESS)
+
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 3600
+    assert response.context["form"].non_field_errors() == [
+        "Too many orders from this browser or network: please try again in 60 minutes. Your basket is kept."
+    ]
+    assert Order.objects.count() == 2
+    assert Product.objects.get(pk=product.pk).stock == 8
+    assert basket_of(session_basket_id=client.session["basket_id"]) == [(product.pk, 1)]
+
+
+def test_checkout_is_throttled_per_ip_when_the_visitor_drops_its_cookies(product, checkout_rates):
+    from django.test import Client
+
+    checkout_rates(visitor="100/hour", ip="2/hour")
+    statuses = []
+    for _ in range(3):
+        stranger = Client(REMOTE_ADDR="203.0.113.9")  # a fresh browser each time: new visitor id and session
+        add(stranger, product, 1)
+        statuses.append(stranger.post(reverse("shop:checkout"), ADDRESS).status_code)
+    other_network = Client(REMOTE_ADDR="198.51.100.1")
+    add(other_network, product, 1)
+    statuses.append(other_network.post(reverse("shop:checkout"), ADDRESS).status_code)
+
+    assert statuses == [302, 302, 429, 302]
+    assert Order.objects.count() == 3
+
+
+def test_form_errors_do_not_use_up_the_allowance(client, product, checkout_rates):
+    checkout_rates(visitor="1/hour", ip="100/hour")
+    add(client, product, 1)
+    assert client.post(reverse("shop:checkout"), {**ADDRESS, "postcode": ""}).status_code == 400
+    assert client.post(reverse("shop:checkout"), ADDRESS).status_code == 302
