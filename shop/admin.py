@@ -13,6 +13,7 @@ from shop.models import (
     Merchant,
     Order,
     OrderLine,
+    OrderPart,
     OrderStatus,
     OrderStatusChange,
     Product,
@@ -109,11 +110,29 @@ class OrderLineInline(admin.TabularInline):
         return False
 
 
+class OrderPartInline(admin.TabularInline):
+    """Each merchant's part of the order, with its own fulfilment status (the order's is derived from them)."""
+
+    model = OrderPart
+    extra = 0
+    can_delete = False
+    fields = ["merchant", "status", "updated_at"]
+    readonly_fields = fields
+    verbose_name = "merchant's part"
+    verbose_name_plural = "fulfilment by merchant"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class OrderStatusChangeInline(admin.TabularInline):
     model = OrderStatusChange
     extra = 0
     can_delete = False
-    fields = ["changed_at", "from_status", "to_status", "changed_by", "actor", "note"]
+    fields = ["changed_at", "merchant", "from_status", "to_status", "changed_by", "actor", "note"]
     readonly_fields = fields
     verbose_name_plural = "status history"
 
@@ -150,7 +169,7 @@ class OrderAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     search_fields = ["number", "email", "user__username", "shipping_name", "shipping_postcode"]
     date_hierarchy = "placed_at"
-    inlines = [OrderLineInline, OrderStatusChangeInline]
+    inlines = [OrderLineInline, OrderPartInline, OrderStatusChangeInline]
     actions = [
         _transition_action(OrderStatus.PAID, "Mark paid"),
         _transition_action(OrderStatus.SHIPPED, "Mark shipped"),

@@ -91,7 +91,10 @@ class ProductFilter(django_filters.FilterSet):
 
 
 class OrderFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=OrderStatus.choices, help_text="One or more statuses.")
+    status = django_filters.MultipleChoiceFilter(
+        choices=OrderStatus.choices, method="filter_status",
+        help_text="One or more statuses: of your part of the order (a merchant key), else of the whole order.",
+    )
     placed_after = SafeIsoDateTimeFilter(field_name="placed_at", lookup_expr="gte",
                                          help_text="Placed at or after this ISO 8601 time.")
     placed_before = SafeIsoDateTimeFilter(field_name="placed_at", lookup_expr="lt",
@@ -100,3 +103,9 @@ class OrderFilter(django_filters.FilterSet):
     class Meta:
         model = Order
         fields = ["status", "placed_after", "placed_before"]
+
+    def filter_status(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
+        if not value:
+            return queryset
+        annotated = "merchant_status" in queryset.query.annotations
+        return queryset.filter(**{"merchant_status__in" if annotated else "status__in": value})

@@ -1,4 +1,10 @@
-"""Who may do what: API keys by scope (ai > write > read), staff sessions everything."""
+"""Who may do what: API keys by scope (ai > write > read); staff sessions by Django model permissions.
+
+A staff session is subject to the same model permissions as in the admin (`StaffModelPermissions`:
+view to read, add/change/delete to write, and per custom action what the view's
+`action_permissions` names). A non-superuser staff member linked to merchants (`Merchant.users`)
+sees only those merchants' data (`staff_merchant_ids`).
+"""
 from __future__ import annotations
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
@@ -71,3 +77,47 @@ class StaffWritesOnly(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return request.method in SAFE_METHODS or is_staff_session(request)
+
+
+def staff_merchant_ids(request) -> list[int] | None:
+    """The merchants a staff session is limited to: None for a superuser or a staff member linked to
+    no merchant (shop-wide staff), else the ids of the merchants the user is linked to."""
+    user = request.user
+    if user.is_superuser:
+        return None
+    ids = sorted(user.merchants.values_list("pk", flat=True))
+    return ids or None
+
+
+class StaffModelPermissions(BasePermission):
+    """Staff sessions need the Django model permission for what they ask (DjangoModelPermissions-style,
+    with `view` required to read). A view may name the permissions of an action, per method, in
+    `action_permissions = {"action": {"GET": [...], "POST": [...]}}`. API keys are not concerned."""
+
+    perms_map = {
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+        "OPTIONS": [],
+        "POST": ["%(app_label)s.add_%(model_name)s"],
+        "PUT": ["%(app_label)s.change_%(model_name)s"],
+        "PATCH": ["%(app_label)s.change_%(model_name)s"],
+        "DELETE": ["%(app_label)s.delete_%(model_name)s"],
+    }
+
+    def required_permissions(self, request, view) -> list[str]:
+        by_method = getattr(view, "action_permissions", {}).get(getattr(view, "action", None))
+        if by_method is not None:
+            return list(by_method.get(request.method, by_method.get("*", [])))
+        model = view.queryset.model if getattr(view, "queryset", None) is not None else view.model
+        names = {"app_label": model._meta.app_label, "model_name": model._meta.model_name}
+        return [perm % names for perm in self.perms_map.get(request.method, ["__unknown_method__"])]
+
+    def has_permission(self, request, view) -> bool:
+        if not is_staff_session(request):
+            return True
+        required = self.required_permissions(request, view)
+        if request.user.has_perms(required):
+            return True
+        missing = sorted(perm for perm in required if not request.user.has_perm(perm))
+        self.message = f"Your staff account lacks the permission{'s' if len(missing) > 1 else ''} {', '.join(missing)}."
+        return False

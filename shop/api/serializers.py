@@ -9,7 +9,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from shop.models import Category, Merchant, Order, OrderLine, Product, StockAdjustment
+from shop.models import Category, Merchant, Order, OrderLine, OrderPart, OrderStatus, Product, StockAdjustment
 from shop.services.product_upsert import default_slug
 
 MAX_STOCK = 1_000_000_000
@@ -156,6 +156,9 @@ class ProductCreateSerializer(ProductSerializer):
             attrs["merchant"] = api_key.merchant
         elif "merchant" not in attrs:
             raise serializers.ValidationError({"merchant": ["Staff must name the merchant."]})
+        allowed = self.context.get("merchant_ids")
+        if allowed is not None and attrs["merchant"].pk not in allowed:
+            raise serializers.ValidationError({"merchant": ["No merchant you work for has this slug."]})
         return attrs["merchant"]
 
 
@@ -254,9 +257,22 @@ class OrderLineSerializer(serializers.ModelSerializer):
         fields = ["id", "product", "sku", "title", "unit_price", "quantity", "line_total"]
 
 
-class OrderSerializer(serializers.ModelSerializer):
-    """An order as one merchant sees it: only their own lines, and what is needed to ship them."""
+class OrderPartSerializer(serializers.Serializer):
+    merchant = serializers.CharField(source="merchant.slug", help_text="The merchant's slug.")
+    status = serializers.ChoiceField(choices=OrderStatus.choices, help_text="This merchant's part of the order.")
 
+
+class OrderSerializer(serializers.ModelSerializer):
+    """An order as one merchant sees it: only their own lines, and what is needed to ship them.
+
+    `status` is the caller's part of the order (its own fulfilment state); `order_status` is the whole
+    order's, derived from every merchant's part; `parts` lists the parts the caller may see.
+    """
+
+    status = serializers.SerializerMethodField()
+    order_status = serializers.ChoiceField(source="status", choices=OrderStatus.choices, read_only=True,
+                                           help_text="The whole order's status, derived from its parts.")
+    parts = serializers.SerializerMethodField()
     lines = serializers.SerializerMethodField()
     merchant_total = serializers.SerializerMethodField()
     shipping_address = ShippingAddressSerializer(source="*", read_only=True)
@@ -264,12 +280,31 @@ class OrderSerializer(serializers.ModelSerializer):
     class Meta:
         model = Order
         fields = [
-            "number", "status", "placed_at", "updated_at", "currency", "shipping_method", "shipping_address",
-            "lines", "merchant_total",
+            "number", "status", "order_status", "parts", "placed_at", "updated_at", "currency", "shipping_method",
+            "shipping_address", "lines", "merchant_total",
         ]
 
     def _lines(self, order: Order) -> list[OrderLine]:
         return getattr(order, "visible_lines", None) or list(order.lines.all())
+
+    def _parts(self, order: Order) -> list[OrderPart]:
+        parts = getattr(order, "visible_parts", None)
+        if parts is None:
+            parts = list(order.parts.select_related("merchant"))
+        # An order stored without parts (an import) shows its own status for each merchant's lines.
+        merchants = {line.merchant_id: line.merchant for line in self._lines(order)}
+        known = {part.merchant_id for part in parts}
+        extra = [OrderPart(order=order, merchant=m, status=order.status) for pk, m in merchants.items() if pk not in known]
+        return sorted([*parts, *extra], key=lambda part: part.merchant.slug)
+
+    @extend_schema_field(serializers.ChoiceField(choices=OrderStatus.choices))
+    def get_status(self, order: Order) -> str:
+        parts = self._parts(order)
+        return parts[0].status if len(parts) == 1 else order.status
+
+    @extend_schema_field(OrderPartSerializer(many=True))
+    def get_parts(self, order: Order) -> list[dict[str, Any]]:
+        return OrderPartSerializer(self._parts(order), many=True).data
 
     @extend_schema_field(OrderLineSerializer(many=True))
     def get_lines(self, order: Order) -> list[dict[str, Any]]:

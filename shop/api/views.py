@@ -6,37 +6,62 @@ everything. Another merchant's objects are therefore simply not found (404).
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import filters, status, viewsets
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from shop.api import serializers as s
+from shop.api.authentication import ApiKeyAuthentication
 from shop.api.filters import OrderFilter, ProductFilter
 from shop.api.idempotency import idempotent
-from shop.api.permissions import IsApiKeyOrStaff, MethodScope, StaffWritesOnly, key_of
+from shop.api.permissions import (
+    IsApiKeyOrStaff,
+    MethodScope,
+    StaffModelPermissions,
+    StaffWritesOnly,
+    key_of,
+    staff_merchant_ids,
+)
 from shop.api.schema import IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED
-from shop.models import ApiKey, Category, Order, OrderLine, OrderStatus, Product, StockAdjustment
+from shop.api.throttling import ApiKeyRateThrottle
+from shop.models import ApiKey, Category, Order, OrderLine, OrderPart, OrderStatus, Product, StockAdjustment
 from shop.services import orders as order_services
 from shop.services.product_upsert import bulk_upsert
 from shop.services.stock import adjust_stock, set_stock
 
 IDEMPOTENT = [IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED]
+# Declared on every view rather than inherited from REST_FRAMEWORK, so that a host project with open
+# DRF defaults cannot loosen them: a merchant API key, or a staff session (with CSRF); per-key throttling.
+AUTHENTICATION = [ApiKeyAuthentication, SessionAuthentication]
+THROTTLES = [ApiKeyRateThrottle]
 
 
 class MerchantScopedMixin:
-    """`self.merchant`: the API key's merchant, or None for a staff session (which sees all merchants)."""
+    """Which merchants' data the caller sees: an API key its own merchant's; a staff session every
+    merchant's, or only those of the merchants a non-superuser staff member is linked to."""
 
     request: Request
 
     @property
     def merchant(self):
+        """The API key's merchant (None for a staff session): the merchant that creates through a key."""
         api_key = key_of(self.request)
         return api_key.merchant if api_key is not None else None
+
+    @property
+    def merchant_ids(self) -> list[int] | None:
+        """None: every merchant (superuser, shop-wide staff); else the ids of the merchants in reach."""
+        api_key = key_of(self.request)
+        if api_key is not None:
+            return [api_key.merchant_id]
+        return staff_merchant_ids(self.request)
 
     def actor(self) -> dict:
         api_key = key_of(self.request)
@@ -55,9 +80,11 @@ class MerchantScopedMixin:
                           description="Refused with 409 while it has subcategories."),
 )
 class CategoryViewSet(viewsets.ModelViewSet):
+    authentication_classes = AUTHENTICATION
+    throttle_classes = THROTTLES
     queryset = Category.objects.all()
     serializer_class = s.CategorySerializer
-    permission_classes = [IsApiKeyOrStaff, MethodScope, StaffWritesOnly]
+    permission_classes = [IsApiKeyOrStaff, MethodScope, StaffWritesOnly, StaffModelPermissions]
     lookup_value_regex = "[0-9]+"
     filter_backends = [filters.OrderingFilter, filters.SearchFilter]
     ordering_fields = ["path", "name", "id"]
@@ -82,8 +109,16 @@ class CategoryViewSet(viewsets.ModelViewSet):
                           "`is_active` to false. Reactivate with PATCH `{\"is_active\": true}`."),
 )
 class ProductViewSet(MerchantScopedMixin, viewsets.ModelViewSet):
+    authentication_classes = AUTHENTICATION
+    throttle_classes = THROTTLES
+    queryset = Product.objects.all()
     serializer_class = s.ProductSerializer
-    permission_classes = [IsApiKeyOrStaff, MethodScope]
+    permission_classes = [IsApiKeyOrStaff, MethodScope, StaffModelPermissions]
+    # Staff sessions: the model permissions of the custom actions (the rest follow the HTTP method).
+    action_permissions = {
+        "bulk_upsert": {"POST": ["shop.add_product", "shop.change_product"]},
+        "stock_adjustments": {"GET": ["shop.view_stockadjustment"], "POST": ["shop.add_stockadjustment"]},
+    }
     lookup_value_regex = "[0-9]+"
     filter_backends = [
         DjangoFilterBackend,
@@ -97,15 +132,16 @@ class ProductViewSet(MerchantScopedMixin, viewsets.ModelViewSet):
 
     def get_queryset(self) -> QuerySet[Product]:
         queryset = Product.objects.select_related("merchant", "category")
-        if self.merchant is not None:
-            queryset = queryset.filter(merchant=self.merchant)
+        if self.merchant_ids is not None:
+            queryset = queryset.filter(merchant_id__in=self.merchant_ids)
         return queryset
 
     def get_serializer_class(self):
         return s.ProductCreateSerializer if self.action == "create" else super().get_serializer_class()
 
     def get_serializer_context(self) -> dict:
-        return {**super().get_serializer_context(), "api_key": key_of(self.request)}
+        return {**super().get_serializer_context(), "api_key": key_of(self.request),
+                "merchant_ids": self.merchant_ids}
 
     @idempotent
     def create(self, request, *args, **kwargs):
@@ -193,8 +229,14 @@ def order_action(url_path: str, to_status: str):
                            description="Only your own lines are shown, with the address to ship them to."),
 )
 class OrderViewSet(MerchantScopedMixin, viewsets.ReadOnlyModelViewSet):
+    authentication_classes = AUTHENTICATION
+    throttle_classes = THROTTLES
+    queryset = Order.objects.all()
     serializer_class = s.OrderSerializer
-    permission_classes = [IsApiKeyOrStaff, MethodScope]
+    permission_classes = [IsApiKeyOrStaff, MethodScope, StaffModelPermissions]
+    action_permissions = {
+        name: {"POST": ["shop.change_order"]} for name in ("mark_paid", "ship", "deliver", "cancel", "refund")
+    }
     lookup_field = "number"
     lookup_value_regex = "[A-Za-z0-9-]{1,32}"
     filterset_class = OrderFilter
@@ -202,13 +244,24 @@ class OrderViewSet(MerchantScopedMixin, viewsets.ReadOnlyModelViewSet):
     ordering = ["-placed_at", "-pk"]
 
     def get_queryset(self) -> QuerySet[Order]:
-        merchant = self.merchant
-        lines = OrderLine.objects.order_by("pk")
+        merchant_ids = self.merchant_ids
+        lines = OrderLine.objects.select_related("merchant").order_by("pk")
+        parts = OrderPart.objects.select_related("merchant").order_by("pk")
         queryset = Order.objects.all()
-        if merchant is not None:
-            lines = lines.filter(merchant=merchant)
-            queryset = queryset.filter(Exists(OrderLine.objects.filter(order=OuterRef("pk"), merchant=merchant)))
-        return queryset.prefetch_related(Prefetch("lines", queryset=lines, to_attr="visible_lines"))
+        if merchant_ids is not None:
+            lines = lines.filter(merchant_id__in=merchant_ids)
+            parts = parts.filter(merchant_id__in=merchant_ids)
+            queryset = queryset.filter(
+                Exists(OrderLine.objects.filter(order=OuterRef("pk"), merchant_id__in=merchant_ids))
+            )
+            if len(merchant_ids) == 1:
+                # The caller's own fulfilment status, which the `status` filter then matches.
+                own = OrderPart.objects.filter(order=OuterRef("pk"), merchant_id=merchant_ids[0]).values("status")[:1]
+                queryset = queryset.annotate(merchant_status=Coalesce(Subquery(own), F("status")))
+        return queryset.prefetch_related(
+            Prefetch("lines", queryset=lines, to_attr="visible_lines"),
+            Prefetch("parts", queryset=parts, to_attr="visible_parts"),
+        )
 
     def _transition(self, request: Request, to_status: str) -> Response:
         order = self.get_object()
@@ -216,11 +269,12 @@ class OrderViewSet(MerchantScopedMixin, viewsets.ReadOnlyModelViewSet):
         body.is_valid(raise_exception=True)
         api_key: ApiKey | None = key_of(request)
         actor = f"api key {api_key.prefix} ({api_key.merchant.slug})" if api_key else ""
+        # Only the caller's part(s) of the order move: a merchant never ships or cancels another's lines.
         order_services.transition(
-            order, to_status, user=None if api_key else request.user, actor=actor, note=body.validated_data["note"]
+            order, to_status, user=None if api_key else request.user, actor=actor, note=body.validated_data["note"],
+            merchant_ids=self.merchant_ids,
         )
         return Response(self.get_serializer(self.get_object()).data)
-
 
     @order_action("mark-paid", OrderStatus.PAID)
     def mark_paid(self, request: Request, number: str | None = None) -> Response:

@@ -1,7 +1,7 @@
 from .api import ApiKey, IdempotencyRecord, StockAdjustment
 from .basket import Basket, BasketLine
 from .catalogue import Category, Merchant, Product
-from .orders import Order, OrderLine, OrderStatus, OrderStatusChange
+from .orders import Order, OrderLine, OrderPart, OrderStatus, OrderStatusChange
 
 __all__ = [
     "ApiKey",
@@ -12,6 +12,7 @@ __all__ = [
     "Merchant",
     "Order",
     "OrderLine",
+    "OrderPart",
     "OrderStatus",
     "OrderStatusChange",
     "Product",

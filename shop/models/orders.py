@@ -65,6 +65,27 @@ class OrderLine(models.Model):
         return f"{self.quantity} x {self.title}"
 
 
+class OrderPart(models.Model):
+    """One merchant's share of an order (its lines), with its own fulfilment status.
+
+    Each merchant ships, delivers, cancels or refunds only its part; the order's `status` is derived
+    from its parts (shop.services.orders.derive_status). Orders stored without parts (imports) get
+    them, with the order's status, the first time they move through the pipeline.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="parts")
+    merchant = models.ForeignKey("shop.Merchant", on_delete=models.PROTECT, related_name="order_parts")
+    status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["order", "merchant_id"]
+        constraints = [models.UniqueConstraint(fields=["order", "merchant"], name="order_part_unique_merchant")]
+
+    def __str__(self) -> str:
+        return f"{self.order.number} / {self.merchant}"
+
+
 class OrderStatusChange(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_changes")
     from_status = models.CharField(max_length=16, choices=OrderStatus.choices, blank=True)
@@ -72,6 +93,8 @@ class OrderStatusChange(models.Model):
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The merchant whose part of the order changed; empty when the whole order moved at once.
+    merchant = models.ForeignKey("shop.Merchant", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     # Free text naming who or what made the change when it was not a user ("api key: erp", "demo loader").
     actor = models.CharField(max_length=200, blank=True)
     note = models.CharField(max_length=500, blank=True)

@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from shop.exceptions import CheckoutError, EmptyBasket, PaymentDeclined
-from shop.models import Basket, BasketLine, Order, OrderLine, OrderStatus
+from shop.models import Basket, BasketLine, Order, OrderLine, OrderPart, OrderStatus
 from shop.payments import PaymentResult, get_provider
 from shop.services import locks, stock
 from shop.services.addresses import ShippingAddress
@@ -155,6 +155,11 @@ def place_order(
                 line_total=products[pid].price * quantity,
             )
             for pid, quantity in wanted.items()
+        )
+        # Each merchant's share of the order is fulfilled (and cancelled) on its own.
+        OrderPart.objects.bulk_create(
+            OrderPart(order=order, merchant_id=merchant_id, status=OrderStatus.PENDING)
+            for merchant_id in sorted({products[pid].merchant_id for pid in wanted})
         )
         record_status_change(order, "", OrderStatus.PENDING, user=user, note="Order placed", at=placed_at)
         BasketLine.objects.filter(basket_id=basket.pk).delete()

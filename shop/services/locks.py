@@ -2,14 +2,14 @@
 
 Callers must be inside `transaction.atomic()`. Rows of one table are always locked in ascending
 primary-key order so that two transactions wanting overlapping rows cannot deadlock. When a
-transaction needs several kinds of rows, it takes them in this order: basket, order, products.
+transaction needs several kinds of rows, it takes them in this order: basket, order, order parts, products.
 On SQLite `select_for_update` is a no-op; writes are serialised by the database lock instead.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from shop.models import Basket, Merchant, Order, Product
+from shop.models import Basket, Merchant, Order, OrderPart, Product
 
 
 def lock_basket(basket_id: int) -> Basket | None:
@@ -18,6 +18,12 @@ def lock_basket(basket_id: int) -> Basket | None:
 
 def lock_order(order_id: int) -> Order:
     return Order.objects.select_for_update().get(pk=order_id)
+
+
+def lock_order_parts(order_id: int) -> dict[int, OrderPart]:
+    """The order's parts (one per merchant), locked in id order, keyed by merchant id. Lock the order first."""
+    parts = OrderPart.objects.select_for_update().filter(order_id=order_id).order_by("pk")
+    return {part.merchant_id: part for part in parts}
 
 
 def lock_products(product_ids: Iterable[int]) -> dict[int, Product]:

@@ -65,8 +65,11 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     # Another shopper's order is a 404, not a 403: it does not reveal that the number exists.
     order = get_object_or_404(Order, number=url_text(number), user=request.user)
     lines = list(order.lines.select_related("product"))
-    history = list(order.status_changes.all())
-    return render(request, "shop/order_detail.html", {"order": order, "lines": lines, "history": history})
+    history = list(order.status_changes.select_related("merchant"))
+    # An order with several merchants' products: each merchant's part ships (or is cancelled) on its own.
+    parts = list(order.parts.select_related("merchant").order_by("merchant__name", "pk"))
+    context = {"order": order, "lines": lines, "history": history, "parts": parts if len(parts) > 1 else []}
+    return render(request, "shop/order_detail.html", context)
 
 
 password_reset = auth_views.PasswordResetView.as_view(

@@ -172,3 +172,19 @@ def test_has_scope_permission(merchant, scope, allowed):
     assert response.status_code == (200 if allowed else 403)
     if not allowed:
         assert response.data["error"]["message"] == "This request needs an API key with the “ai” scope."
+
+
+@pytest.mark.parametrize("viewset", ["CategoryViewSet", "ProductViewSet", "OrderViewSet"])
+def test_every_view_declares_its_own_authentication_permissions_and_throttles(viewset, settings):
+    """Safe in a host shop whose REST framework defaults are open: nothing is inherited from them."""
+    from shop.api import views
+
+    cls = getattr(views, viewset)
+    declared = {name for klass in cls.__mro__ if klass.__module__.startswith("shop.") for name in vars(klass)}
+    assert {"authentication_classes", "permission_classes", "throttle_classes"} <= declared
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_AUTHENTICATION_CLASSES": [],
+                               "DEFAULT_PERMISSION_CLASSES": [], "DEFAULT_THROTTLE_CLASSES": []}
+    view = cls()
+    assert [type(p).__name__ for p in view.get_permissions()][:1] == ["IsApiKeyOrStaff"]
+    assert [type(a).__name__ for a in view.get_authenticators()] == ["ApiKeyAuthentication", "SessionAuthentication"]
+    assert [type(t).__name__ for t in view.get_throttles()] == ["ApiKeyRateThrottle"]

@@ -3,6 +3,7 @@ reaches nothing of ours. The list of operations comes from the OpenAPI schema, s
 walked (or the test fails for want of a request for it)."""
 from __future__ import annotations
 
+import functools
 import json
 from decimal import Decimal
 
@@ -10,13 +11,14 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
-from shop.models import Category, Order, OrderLine, Product, StockAdjustment
+from shop.models import Category, Order, OrderLine, OrderPart, OrderStatus, OrderStatusChange, Product, StockAdjustment
 from tests.api.conftest import make_order
 from tests.factories import ProductFactory, StaffFactory
 
 OURS = ("/api/v1/products", "/api/v1/categories", "/api/v1/orders")
 
 
+@functools.cache
 def merchant_api_operations() -> list[tuple[str, str]]:
     schema = SchemaGenerator().get_schema(request=None, public=True)
     return sorted(
@@ -110,3 +112,201 @@ def test_foreign_product_ids_are_not_found(product, foreign_client, path):
     response = foreign_client.get(path.replace("{id}", str(product.pk)))
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+# --- mixed orders: one order, lines of two merchants ---------------------------------------------------
+def our_side(merchant) -> dict:
+    """What of `merchant` a rival's action on a shared order could change."""
+    return {
+        "products": list(Product.objects.filter(merchant=merchant).order_by("pk").values()),
+        "adjustments": list(StockAdjustment.objects.filter(product__merchant=merchant).order_by("pk").values()),
+        "parts": list(OrderPart.objects.filter(merchant=merchant).order_by("pk").values()),
+        "lines": list(OrderLine.objects.order_by("pk").values()),
+        "history": list(OrderStatusChange.objects.exclude(merchant__slug="rival").order_by("pk").values()),
+    }
+
+
+@pytest.fixture
+def mixed(merchant, other_merchant, product, checkout_order):
+    theirs = ProductFactory(merchant=other_merchant, sku="RIVAL-1", price=Decimal("4.00"), stock=3)
+    return checkout_order([(product, 2), (theirs, 1)]), theirs
+
+
+@pytest.fixture
+def checkout_order(db):
+    """A real order through place_order (parts and all), from a basket of (product, quantity)."""
+    from shop.models import Basket, BasketLine
+    from shop.services.checkout import place_order
+    from tests.factories import UserFactory
+
+    def _place(lines):
+        user = UserFactory(password=None)
+        basket = Basket.objects.create(user=user)
+        for product, quantity in lines:
+            BasketLine.objects.create(basket=basket, product=product, quantity=quantity)
+        return place_order(basket=basket, user=user, email=user.email, shipping_method="standard",
+                           payment_method="pay_on_delivery",
+                           address={"name": "Ada", "line1": "1 Road", "city": "Leeds", "postcode": "LS1",
+                                    "country": "UK"})
+
+    return _place
+
+
+@pytest.mark.parametrize("route", [
+    ["mark-paid", "ship", "deliver", "refund"],
+    ["cancel"],
+    ["mark-paid", "cancel"],
+])
+def test_a_rival_moving_a_mixed_order_changes_nothing_of_ours(merchant, mixed, foreign_client, route):
+    order, theirs = mixed
+    before = our_side(merchant)
+    for step in route:
+        response = foreign_client.post(f"/api/v1/orders/{order.number}/{step}/", {}, format="json")
+        assert response.status_code == 200, (step, response.content)
+        body = response.json()
+        assert [line["sku"] for line in body["lines"]] == ["RIVAL-1"]
+        assert body["parts"] == [{"merchant": "rival", "status": body["status"]}]
+
+    assert our_side(merchant) == before
+    order.refresh_from_db()
+    ours = OrderPart.objects.get(order=order, merchant=merchant)
+    assert ours.status == OrderStatus.PENDING
+    assert order.status == OrderStatus.PENDING  # as far along as its least advanced part
+    theirs.refresh_from_db()
+    assert theirs.stock == (3 if route[-1] == "cancel" else 2)  # only the rival's own product is restocked
+
+
+def test_each_merchant_moves_its_own_part_and_the_order_status_follows(merchant, mixed, client_w, foreign_client):
+    order, theirs = mixed
+    product = Product.objects.get(merchant=merchant)
+
+    def order_status() -> str:
+        return Order.objects.get(pk=order.pk).status
+
+    assert client_w.post(f"/api/v1/orders/{order.number}/mark-paid/", {}, format="json").json()["status"] == "paid"
+    assert order_status() == "pending"  # the rival's part is still pending
+    assert client_w.post(f"/api/v1/orders/{order.number}/ship/", {}, format="json").json()["order_status"] == "pending"
+    rival = foreign_client.post(f"/api/v1/orders/{order.number}/cancel/", {}, format="json").json()
+    assert (rival["status"], rival["order_status"]) == ("cancelled", "shipped")
+    assert order_status() == "shipped"
+    # Our part is shipped: cancelling it is refused; the rival's cancel restocked only its product.
+    refused = client_w.post(f"/api/v1/orders/{order.number}/cancel/", {}, format="json")
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "forbidden_transition"
+    product.refresh_from_db()
+    theirs.refresh_from_db()
+    assert (product.stock, theirs.stock) == (3, 3)
+    assert client_w.get("/api/v1/orders/?status=shipped").json()["count"] == 1
+    assert foreign_client.get("/api/v1/orders/?status=shipped").json()["count"] == 0
+    assert foreign_client.get("/api/v1/orders/?status=cancelled").json()["count"] == 1
+    assert list(OrderStatusChange.objects.filter(order=order).values_list("merchant__slug", "from_status", "to_status")) == [
+        (None, "", "pending"), ("acme", "pending", "paid"), ("acme", "paid", "shipped"), ("rival", "pending", "cancelled"),
+    ]
+
+
+def test_a_whole_order_cancel_restocks_every_part(mixed, merchant):
+    from shop.services.orders import transition
+
+    order, theirs = mixed
+    transition(order, OrderStatus.CANCELLED, actor="test")
+    assert set(OrderPart.objects.filter(order=order).values_list("status", flat=True)) == {"cancelled"}
+    assert Order.objects.get(pk=order.pk).status == "cancelled"
+    assert dict(Product.objects.values_list("sku", "stock")) == {"ACME-1": 5, "RIVAL-1": 3}
+
+
+# --- staff over the merchant API: Django model permissions, and the merchants they are linked to ---------
+def _required(method: str, template: str) -> set[str]:
+    """The model permissions a staff session needs for one operation of the merchant API."""
+    model = template.split("/")[3][:-1]  # products -> product, categories -> categorie
+    model = {"categorie": "category"}.get(model, model)
+    if template.endswith("/bulk-upsert/"):
+        return {"shop.add_product", "shop.change_product"}
+    if template.endswith("/stock-adjustments/"):
+        return {"shop.view_stockadjustment" if method == "GET" else "shop.add_stockadjustment"}
+    if template.startswith("/api/v1/orders/{number}/") and method == "POST":
+        return {"shop.change_order"}
+    verb = {"GET": "view", "POST": "add", "PUT": "change", "PATCH": "change", "DELETE": "delete"}[method]
+    return {f"shop.{verb}_{model}"}
+
+
+PERMISSIONS = [
+    f"shop.{verb}_{model}" for model in ("product", "category") for verb in ("view", "add", "change", "delete")
+] + ["shop.view_order", "shop.change_order", "shop.view_stockadjustment", "shop.add_stockadjustment"]
+
+
+def test_the_permission_table_covers_every_operation():
+    needed = {perm for method, template in merchant_api_operations() for perm in _required(method, template)}
+    assert needed == set(PERMISSIONS)
+
+
+def _staff(*perms: str):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    user = UserFactory(is_staff=True, is_superuser=False, password=None)
+    for perm in perms:
+        app_label, codename = perm.split(".")
+        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    return user
+
+
+def _walk(client, order, product, category) -> dict[tuple[str, str], int]:
+    statuses = {}
+    for method, template in merchant_api_operations():
+        path = (template.replace("{number}", order.number).replace("categories/{id}", f"categories/{category.pk}")
+                .replace("{id}", str(product.pk)))
+        response = client.generic(method, path, json.dumps(BODIES.get(template, {})), content_type="application/json")
+        statuses[(method, template)] = response.status_code
+        if response.status_code == 403:
+            assert set(response.json()["error"]) == {"code", "message", "fields"}
+    return statuses
+
+
+def test_staff_without_permissions_can_do_nothing(merchant, product, category):
+    order = make_order([(product, 2)])
+    before = snapshot(merchant)
+    client = APIClient()
+    client.force_login(_staff())
+    statuses = _walk(client, order, product, category)
+    assert set(statuses.values()) == {403}, statuses
+    assert snapshot(merchant) == before
+    assert "lacks the permission shop.view_product" in client.get("/api/v1/products/").json()["error"]["message"]
+
+
+@pytest.mark.parametrize("perm", PERMISSIONS)
+def test_staff_with_one_permission_can_do_just_that(merchant, product, category, perm):
+    order = make_order([(product, 2)])
+    client = APIClient()
+    client.force_login(_staff(perm))
+    statuses = _walk(client, order, product, category)
+    allowed = {op for op, status in statuses.items() if status != 403}
+    assert allowed == {op for op in statuses if _required(*op) == {perm}}, statuses
+
+
+def test_staff_linked_to_a_merchant_sees_only_that_merchant(merchant, other_merchant, mixed):
+    order, theirs = mixed
+    ours = Product.objects.get(merchant=merchant)
+    staff = _staff("shop.view_product", "shop.view_order", "shop.change_order", "shop.add_product")
+    merchant.users.add(staff)
+    client = APIClient()
+    client.force_login(staff)
+
+    assert [p["sku"] for p in client.get("/api/v1/products/").json()["results"]] == ["ACME-1"]
+    assert client.get(f"/api/v1/products/{theirs.pk}/").status_code == 404
+    detail = client.get(f"/api/v1/orders/{order.number}/").json()
+    assert [line["sku"] for line in detail["lines"]] == ["ACME-1"]
+    refused = client.post("/api/v1/products/", {"merchant": "rival", "sku": "X", "title": "X", "price": "1.00"},
+                          format="json")
+    assert refused.status_code == 400 and "merchant" in refused.json()["error"]["fields"]
+
+    assert client.post(f"/api/v1/orders/{order.number}/cancel/", {}, format="json").status_code == 200
+    assert dict(OrderPart.objects.filter(order=order).values_list("merchant__slug", "status")) == {
+        "acme": "cancelled", "rival": "pending",
+    }
+    ours.refresh_from_db()
+    theirs.refresh_from_db()
+    assert (ours.stock, theirs.stock) == (5, 2)
+    # A superuser (or staff linked to no merchant) still sees every merchant.
+    everyone = APIClient()
+    everyone.force_login(_staff("shop.view_product"))
+    assert everyone.get("/api/v1/products/").json()["count"] == 2

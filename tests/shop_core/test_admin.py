@@ -152,3 +152,22 @@ def test_stock_is_editable_in_the_product_list(admin_client):
 
 def test_stock_adjustments_are_read_only(admin_client):
     assert admin_client.get(reverse("admin:shop_stockadjustment_add")).status_code == 403
+
+
+def test_order_page_shows_each_merchants_part(admin_client, signed_in, checkout):
+    from shop.services.orders import transition
+
+    first, second = ProductFactory(stock=5), ProductFactory(stock=5)
+    baskets.add_to_basket(signed_in.request(), first.pk, 1)
+    baskets.add_to_basket(signed_in.request(), second.pk, 1)
+    order = checkout(baskets.get_basket(signed_in.request()), signed_in.user)
+    transition(order, OrderStatus.CANCELLED, merchant_ids=[second.merchant_id], actor="test")
+
+    response = admin_client.get(reverse("admin:shop_order_change", args=[order.pk]))
+
+    page = response.content.decode()
+    assert "fulfilment by merchant" in page.lower()
+    formset = next(f for f in response.context["inline_admin_formsets"] if f.opts.model.__name__ == "OrderPart")
+    assert [(form.original.merchant, form.original.status) for form in formset] == [
+        (first.merchant, "pending"), (second.merchant, "cancelled"),
+    ]

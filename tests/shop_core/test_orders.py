@@ -158,3 +158,38 @@ def test_the_release_is_scheduled_in_beat():
     setup_periodic_tasks(sender)
     entry = sender.conf.beat_schedule["shop: release stock of unpaid orders"]
     assert entry == {"task": "shop.tasks.release_unpaid_orders", "schedule": 600.0}
+
+
+@pytest.mark.parametrize("parts, expected", [
+    (["pending"], "pending"),
+    (["paid", "pending"], "pending"),
+    (["shipped", "delivered"], "shipped"),
+    (["shipped", "cancelled"], "shipped"),
+    (["cancelled", "cancelled"], "cancelled"),
+    (["refunded", "cancelled"], "refunded"),
+    (["refunded", "delivered"], "delivered"),
+    (["refunded", "paid", "cancelled"], "paid"),
+])
+def test_the_order_status_is_derived_from_its_parts(parts, expected):
+    from shop.services.orders import derive_status
+
+    assert derive_status(parts) == expected
+
+
+def test_an_imported_order_without_parts_gets_them_when_it_moves(db):
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from shop.models import Order, OrderLine, OrderPart
+
+    product = ProductFactory(stock=3)
+    order = Order.objects.create(number="OR-1", status=S.PAID, subtotal=Decimal("1"), total=Decimal("1"),
+                                 placed_at=timezone.now())
+    OrderLine.objects.create(order=order, product=product, merchant=product.merchant, sku=product.sku,
+                             title=product.title, unit_price=Decimal("1"), quantity=2, line_total=Decimal("2"))
+    transition(order, S.CANCELLED, actor="test")
+    assert list(OrderPart.objects.filter(order=order).values_list("merchant_id", "status")) == [
+        (product.merchant_id, S.CANCELLED)
+    ]
+    assert Product.objects.get(pk=product.pk).stock == 5

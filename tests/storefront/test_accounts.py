@@ -135,3 +135,35 @@ def test_order_detail_shows_lines_and_someone_elses_is_404(client, product, user
     assert product.title in response.content.decode() and "£8.20" in response.content.decode()
     assert client.get(theirs.get_absolute_url()).status_code == 404
     assert client.get(reverse("shop:order_detail", kwargs={"number": "NOPE"})).status_code == 404
+
+
+def test_a_mixed_order_shows_each_sellers_part(client, product, user):
+    from shop.models import Basket, BasketLine, OrderStatus
+    from shop.services.checkout import place_order
+    from shop.services.orders import transition
+    from tests.factories import MerchantFactory, ProductFactory
+
+    other = ProductFactory(merchant=MerchantFactory(name="Brass & Co"), title="Brass Lamp", stock=4)
+    basket = Basket.objects.create(user=user)
+    BasketLine.objects.create(basket=basket, product=product, quantity=1)
+    BasketLine.objects.create(basket=basket, product=other, quantity=1)
+    order = place_order(basket=basket, user=user, email=user.email, shipping_method="standard",
+                        payment_method="pay_on_delivery",
+                        address={"name": "Alice", "line1": "1 High St", "city": "Bath", "postcode": "BA1 1AA",
+                                 "country": "UK"})
+    transition(order, OrderStatus.PAID, merchant_ids=[product.merchant_id], actor="test")
+    transition(order, OrderStatus.SHIPPED, merchant_ids=[product.merchant_id], actor="test")
+    transition(order, OrderStatus.CANCELLED, merchant_ids=[other.merchant_id], actor="test")
+    client.force_login(user)
+
+    response = client.get(order.get_absolute_url())
+
+    assert [(p.merchant.name, p.status) for p in response.context["parts"]] == [
+        ("Aisle Home", "shipped"), ("Brass & Co", "cancelled"),
+    ]
+    html = response.content.decode()
+    assert "Sent by" in html and "Aisle Home: Shipped" in html and "Brass &amp; Co: Cancelled" in html
+    assert response.context["order"].status == "shipped"
+    # An order from one seller shows no parts section.
+    single = make_order(user, [product], number="AIS-ONE")
+    assert "Sent by" not in client.get(single.get_absolute_url()).content.decode()
