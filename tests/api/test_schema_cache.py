@@ -38,5 +38,7 @@ def test_the_schema_is_generated_once_per_process(client, built):
 def test_warming_builds_the_schema_before_the_first_visit(client, built):
     schema_view.warm()
     assert len(built) == 1
-    assert client.get("/api/v1/schema/?format=json").status_code == 200
-    assert len(built) == 1
+    rendered = len(schema_view._rendered)
+    assert client.get("/api/v1/schema/", HTTP_ACCEPT="application/json").status_code == 200
+    assert client.get("/api/v1/schema/").content.startswith(b"openapi:")
+    assert len(built) == 1 and len(schema_view._rendered) == rendered == 2  # nothing built or rendered again
