@@ -169,8 +169,12 @@ class TextClassifier(nn.Module):
         )
 
     @torch.no_grad()
-    def features(self, texts: Sequence[str], *, batch_size: int = 256, progress: ProgressFn | None = None) -> Features:
-        """The frozen part's output for these texts: the cache that training and prediction reuse."""
+    def features(self, texts: Sequence[str], *, batch_size: int = 128, progress: ProgressFn | None = None) -> Features:
+        """The frozen part's output for these texts: the cache that training and prediction reuse.
+
+        Texts are encoded in batches of similar length (padding only to the longest in the batch);
+        the stored tensors are padded to `max_length`.
+        """
         encoded = self._tokenize(texts)
         ids, mask = encoded["input_ids"], encoded["attention_mask"]
         if self.full:
@@ -179,15 +183,19 @@ class TextClassifier(nn.Module):
         start_layer = self.n_layers - self.trained_layers
         pooled = torch.zeros((len(texts), self.hidden_size)) if self.head_only else None
         hidden = None if self.head_only else torch.zeros((len(texts), ids.shape[1], self.hidden_size), dtype=torch.float16)
+        lengths = mask.sum(1)
+        order = torch.argsort(lengths, stable=True)
         for start in range(0, len(texts), batch_size):
-            batch_ids = ids[start : start + batch_size].to(self.device_)
-            batch_mask = mask[start : start + batch_size].to(self.device_)
+            rows = order[start : start + batch_size]
+            width = max(int(lengths[rows].max()), 1)
+            batch_ids = ids[rows, :width].to(self.device_)
+            batch_mask = mask[rows, :width].to(self.device_)
             if self.head_only:
                 out = base(input_ids=batch_ids, attention_mask=batch_mask).last_hidden_state
-                pooled[start : start + len(batch_ids)] = _mean_pool(out, batch_mask).cpu()
+                pooled[rows] = _mean_pool(out, batch_mask).cpu()
             else:
                 out = base(input_ids=batch_ids, attention_mask=batch_mask, output_hidden_states=True)
-                hidden[start : start + len(batch_ids)] = out.hidden_states[start_layer].to(torch.float16).cpu()
+                hidden[rows, :width] = out.hidden_states[start_layer].to(torch.float16).cpu()
             if progress is not None:
                 progress(min(start + batch_size, len(texts)) / max(len(texts), 1))
         return Features(pooled=pooled, hidden=hidden, mask=mask if not self.head_only else None)
