@@ -4,6 +4,8 @@ from django.contrib.staticfiles.storage import staticfiles_storage
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from config import health
+
 
 class FaviconView(RedirectView):
     """Browsers ask for /favicon.ico on every page that names no icon (the admin, the API docs)."""
@@ -15,6 +17,9 @@ class FaviconView(RedirectView):
 
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.ReadinessView.as_view(), name="readyz"),
+    path("readyz/workers", health.WorkersView.as_view(), name="readyz-workers"),
     path("favicon.ico", FaviconView.as_view()),
     path("admin/", admin.site.urls),
     path("api/v1/", include("shop.api.urls")),

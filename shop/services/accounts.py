@@ -15,6 +15,8 @@ def sign_in(request: HttpRequest, user, backend: str | None = None) -> None:
     """
     from ai import tracking
 
-    login(request, user, backend=backend)
+    # A user just signed up carries no `backend` (authenticate() sets it); with django-axes beside
+    # ModelBackend, Django needs to be told which one vouches for them.
+    login(request, user, backend=backend or getattr(user, "backend", None) or "django.contrib.auth.backends.ModelBackend")
     merge_anonymous_basket(request, user)
     tracking.identify(request, user)

@@ -91,7 +91,7 @@ def test_https_settings_come_from_the_environment():
     assert json.loads(result.stdout) == {
         "SECURE_PROXY_SSL_HEADER": ["HTTP_X_FORWARDED_PROTO", "https"], "SECURE_SSL_REDIRECT": True,
         "SECURE_HSTS_SECONDS": 31536000, "SECURE_HSTS_INCLUDE_SUBDOMAINS": True, "SESSION_COOKIE_SECURE": True,
-        "CSRF_COOKIE_SECURE": True, "SECURE_REDIRECT_EXEMPT": ["^healthz$", "^readyz$"],
+        "CSRF_COOKIE_SECURE": True, "SECURE_REDIRECT_EXEMPT": ["^healthz$", "^readyz"],
     }
 
 
