@@ -102,7 +102,7 @@ class ChatIntentKind(TextClassifierKind):
         truth = [data.targets[i] for i in test]
         report = evaluation_report(truth, proba, data.label_names)
         at_threshold = intent_model.threshold_metrics(proba, truth, data.label_names, model.threshold)
-        p50, p95 = intent_model.latency_ms(model, [texts[i] for i in test], repeat=100)
+        p50, p95 = intent_model.latency_ms(model, [texts[i] for i in test], repeat=30)
         report.update(n_train=len(train), n_val=len(val), fit_s=model.info["fit_s"], at_threshold=at_threshold,
                       p50_ms=round(p50, 2), p95_ms=round(p95, 2))
         metrics = {key: report[key] for key in ("accuracy", "macro_f1", "macro_precision", "macro_recall", "macro_auc")

@@ -102,7 +102,7 @@ def start_worker(require_postgres, broker, tmp_path):
             proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
         workers.append((proc, log))
         try:
-            wait_for(lambda: proc.poll() is not None or " ready." in log.read_text(), 40, 0.2, "the worker to start")
+            wait_for(lambda: proc.poll() is not None or " ready." in log.read_text(), 120, 0.2, "the worker to start")
         except AssertionError:
             raise AssertionError(f"the worker did not start:\n{log.read_text()[-3000:]}") from None
         assert proc.poll() is None, f"the worker exited:\n{log.read_text()[-3000:]}"
