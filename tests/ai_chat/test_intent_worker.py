@@ -8,8 +8,13 @@ import pytest
 from django.core.management import call_command
 
 from ai.models import ModelVersion, TrainingRun
-from tests.ai_training.test_worker_integration import api, run_state, start_worker, wait_for  # noqa: F401
-from tests.ai_training.test_worker_integration import broker  # noqa: F401
+from tests.ai_training.test_worker_integration import (  # noqa: F401
+    api,
+    broker,  # noqa: F401
+    run_state,
+    start_worker,
+    wait_for,
+)
 
 from .test_intent_model import DATA
 
