@@ -11,7 +11,7 @@ from safetensors.torch import save as save_tensors
 from ai.recs.algorithms.cooccurrence import CoOccurrence
 from ai.recs.algorithms.sasrec import SASRec
 from ai.recs.base import Recommender
-from ai.recs.evaluation import evaluate, leave_one_out
+from ai.recs.evaluation import evaluate, evaluate_scores, leave_one_out
 
 from .conftest import make_interactions
 
@@ -117,3 +117,45 @@ def test_sasrec_needs_a_history_of_two():
 def test_sasrec_device_argument():
     assert tiny_sasrec(device="cpu").device == torch.device("cpu")
     assert SASRec(device=None).device.type == ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sampling", ["uniform", "popularity"])
+def test_sampled_training_learns_the_planted_sequences(planted_sequences, sampling):
+    """A softmax over 16 sampled negatives (of 60 items): the loss falls and NDCG beats popularity."""
+    from ai.recs.algorithms.popularity import Popularity
+    from ai.recs.algorithms.sasrec import SASRec
+
+    split = leave_one_out(planted_sequences)
+    model = SASRec(
+        loss="sampled", sampling=sampling, negatives=16, epochs=12, patience=12, hidden=16, layers=1, heads=1,
+        dropout=0.0, lr=0.02,
+        max_len=10, seed=0, device="cpu",
+    ).fit(split.fit_data)
+    assert model.sampled() and model.to_state()[1]["sampled"] is True
+    losses = [point["loss"] for point in model.history]
+    assert losses[-1] < 0.5 * losses[0]
+    sampled = evaluate_scores(model, split.fit_data.histories(), split.test_targets, planted_sequences.n_items)
+    popular = Popularity(half_life_days=0).fit(split.fit_data)
+    baseline = evaluate_scores(popular, split.fit_data.histories(), split.test_targets, planted_sequences.n_items)
+    assert sampled.ndcg > 0.9
+    assert baseline.ndcg < 0.1
+
+
+@pytest.mark.parametrize(("loss", "n_items", "sampled"), [("auto", 10, False), ("auto", 6_000, True),
+                                                         ("softmax", 6_000, False), ("sampled", 10, True)])
+def test_the_loss_is_chosen_by_catalogue_size_unless_named(loss, n_items, sampled):
+    from ai.recs.algorithms.sasrec import SASRec
+
+    model = SASRec(loss=loss, device="cpu")
+    model.n_items = n_items
+    assert model.sampled() is sampled
+
+
+def test_an_unknown_loss_is_refused():
+    from ai.recs.algorithms.sasrec import SASRec
+
+    with pytest.raises(ValueError, match="loss must be one of auto, softmax, sampled"):
+        SASRec(loss="hinge")
+    with pytest.raises(ValueError, match="sampling must be one of uniform, popularity"):
+        SASRec(sampling="zipf")

@@ -2,8 +2,15 @@
 
 The encoder is `transformers`' GPT2Model built from a GPT2Config (causal self-attention, learned
 positions) and fed `inputs_embeds`; item embeddings (index 0 = padding) are shared with the output layer.
-Training: at every position of every history predict the next item, full softmax cross-entropy over the
-whole catalogue, computed only at real (non-padding) positions. Histories are truncated to the most recent
+Training: at every position of every history predict the next item, computed only at real (non-padding)
+positions, with one of two losses: the full softmax cross-entropy over the whole catalogue, or, for large
+catalogues, a sampled softmax: each batch scores every position's next item against `negatives` items
+drawn for the batch (uniformly, or by popularity with the logQ correction), so that an epoch costs
+O(positions x negatives) in the output layer instead of O(positions x items). `loss="auto"` samples above
+SAMPLED_ABOVE items (measured: docs/benchmarks.md). (gBCE, the gSASRec loss, was tried and dropped: with
+the input and output item embeddings shared, as here, it collapsed every item onto one direction and
+ranked no better than chance on a planted test; the softmax over sampled items is shift-invariant.)
+Histories are truncated to the most recent
 `max_len` items and right-padded, so the causal mask alone keeps real positions from seeing padding.
 Early stopping on validation NDCG@10 keeps the best weights.
 """
@@ -21,6 +28,11 @@ from torch import nn
 from transformers import GPT2Config, GPT2Model
 
 from ai.recs.base import Interactions, ProgressFn, Recommender
+
+# With loss="auto", catalogues with more items than this train with a softmax over sampled negatives.
+SAMPLED_ABOVE = 5_000
+LOSSES = ("auto", "softmax", "sampled")
+SAMPLINGS = ("uniform", "popularity")
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
@@ -96,7 +108,16 @@ class SASRec(Recommender):
         max_seconds: float | None = None,
         seed: int = 0,
         device: str | torch.device | None = None,
+        loss: str = "auto",
+        negatives: int = 256,
+        sampling: str = "uniform",
     ):
+        if loss not in LOSSES:
+            raise ValueError(f"loss must be one of {', '.join(LOSSES)}, not {loss!r}")
+        if sampling not in SAMPLINGS:
+            raise ValueError(f"sampling must be one of {', '.join(SAMPLINGS)}, not {sampling!r}")
+        if negatives < 1:
+            raise ValueError("negatives must be at least 1")
         self.max_len = max_len
         self.hidden = hidden
         self.layers = layers
@@ -111,10 +132,16 @@ class SASRec(Recommender):
         self.max_seconds = max_seconds
         self.seed = seed
         self.device = resolve_device(device)
+        self.loss = loss
+        self.negatives = negatives
+        self.sampling = sampling
+        self._sampling_weights: torch.Tensor | None = None
+        self._log_q: torch.Tensor | None = None
         self.net: SASRecNet | None = None
         self.n_items = 0
         self.best_epoch = 0
         self.history: list[dict[str, float]] = []  # per epoch: epoch, seconds, cpu_s, loss, val_ndcg
+        self.stopped = ""  # why training ended: "early stopping", "max_seconds", "epochs"
 
     # -- training ---------------------------------------------------------------------------------
     def _autocast(self):
@@ -161,6 +188,8 @@ class SASRec(Recommender):
                 dropped = np.setdiff1d(candidates, rng.choice(candidates, self.val_users, replace=False))
                 valid_targets[dropped] = -1
         optimiser = torch.optim.Adam(self.net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        generator = torch.Generator(device=self.device).manual_seed(self.seed)
+        self._prepare_sampling(data)
         best_ndcg, best_state, since_best = -1.0, None, 0
         started, cpu_started = time.perf_counter(), time.process_time()
         self.history = []
@@ -177,10 +206,7 @@ class SASRec(Recommender):
                 width = int(order_key[batch].max())
                 x, y = inputs[index, :width], targets[index, :width]
                 real = y > 0
-                with self._autocast():
-                    hidden = self.net(x)[real]
-                    logits = self.net.item_logits(hidden).float()
-                loss = nn.functional.cross_entropy(logits, y[real] - 1)
+                loss = self._batch_loss(x, y, real, generator)
                 optimiser.zero_grad(set_to_none=True)
                 loss.backward()
                 optimiser.step()
@@ -210,12 +236,60 @@ class SASRec(Recommender):
             if progress is not None:
                 progress(epoch / self.epochs, **point)
             out_of_time = self.max_seconds is not None and time.perf_counter() - started > self.max_seconds
-            if (validate and since_best >= self.patience) or out_of_time:
+            if validate and since_best >= self.patience:
+                self.stopped = f"early stopping after {epoch} of {self.epochs} epochs (best {self.best_epoch})"
                 break
+            if out_of_time and epoch < self.epochs:
+                self.stopped = f"stopped at max_seconds after {epoch} of {self.epochs} epochs"
+                break
+        else:
+            self.stopped = f"ran all {self.epochs} epochs"
         if best_state is not None:
             self.net.load_state_dict(best_state)
         self.net.eval()
         return self
+
+    def _prepare_sampling(self, data: Interactions) -> None:
+        """Popularity sampling: each item drawn in proportion to its interactions (+1), with log Q kept
+        for the correction. Uniform sampling needs neither (its log Q is one constant)."""
+        self._sampling_weights = self._log_q = None
+        if self.sampled() and self.sampling == "popularity":
+            counts = np.bincount(data.items, minlength=self.n_items).astype(np.float64) + 1.0
+            q = torch.as_tensor(counts / counts.sum(), dtype=torch.float32, device=self.device)
+            self._sampling_weights = q
+            self._log_q = torch.log(q * min(self.negatives, self.n_items))
+
+    def sampled(self) -> bool:
+        """Whether training uses the softmax over sampled negatives (else the full softmax)."""
+        if self.loss == "auto":
+            return self.n_items > SAMPLED_ABOVE
+        return self.loss == "sampled"
+
+    def _batch_loss(self, x: torch.Tensor, y: torch.Tensor, real: torch.Tensor, generator: torch.Generator):
+        """Mean loss of one batch at its real positions (targets y are item index + 1)."""
+        assert self.net is not None
+        targets = y[real] - 1
+        if not self.sampled():
+            with self._autocast():
+                logits = self.net.item_logits(self.net(x)[real]).float()
+            return nn.functional.cross_entropy(logits, targets)
+        count = min(self.negatives, max(self.n_items - 1, 1))
+        if self._sampling_weights is None:
+            negatives = torch.randint(0, self.n_items, (count,), device=self.device, generator=generator)
+        else:
+            negatives = torch.multinomial(self._sampling_weights, count, replacement=True, generator=generator)
+        table = self.net.item_emb.weight[1:]
+        with self._autocast():
+            hidden = self.net(x)[real]
+            positive = (hidden * table[targets]).sum(-1).float()
+            negative = (hidden @ table[negatives].T).float()
+        if self._log_q is not None:  # logQ correction: popular items are sampled more, so count less each
+            positive = positive - self._log_q[targets]
+            negative = negative - self._log_q[negatives].unsqueeze(0)
+        # A sampled "negative" that is the position's own target is not a negative.
+        negative = negative.masked_fill(negatives.unsqueeze(0) == targets.unsqueeze(1), -1e4)
+        logits = torch.cat([positive.unsqueeze(1), negative], dim=1)
+        return nn.functional.cross_entropy(logits, torch.zeros(len(logits), dtype=torch.long, device=logits.device))
 
     def tuned_params(self) -> dict[str, Any]:
         """For the refit on all data: train as many epochs as validation found best, no early stopping."""
@@ -261,6 +335,11 @@ class SASRec(Recommender):
             "dropout": self.dropout,
             "best_epoch": self.best_epoch,
             "history": self.history,
+            "loss": self.loss,
+            "sampled": self.sampled(),
+            "negatives": self.negatives,
+            "sampling": self.sampling,
+            "stopped": self.stopped,
         }
 
     def to_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -283,6 +362,7 @@ class SASRec(Recommender):
         model.n_items = int(config["n_items"])
         model.best_epoch = int(config.get("best_epoch", 0))
         model.history = list(config.get("history", []))
+        model.stopped = str(config.get("stopped", ""))
         model.net = model._new_net()
         model.net.load_state_dict(tensors)
         model.net.to(model.device).eval()
