@@ -7,13 +7,20 @@ reports impressions and clicks back through `POST /api/v1/events/` with the list
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..conf import ai_settings
+from ..recs.page import api_add_shown, api_shown
 from ..recs.placements import PLACEMENTS
 from ..recs.service import MAX_LIMIT, RecommendationError, recommend
 
@@ -34,6 +41,17 @@ class RecommendationQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(
         required=False, min_value=1, max_value=MAX_LIMIT, help_text=f"1 to {MAX_LIMIT}; default AI_DEFAULT_LIMIT."
     )
+    exclude = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000,
+        help_text="Comma-separated product ids the page already shows: never recommended.",
+    )
+    page = serializers.RegexField(
+        r"^[A-Za-z0-9_-]{1,64}$", required=False,
+        help_text="An id of the page being built: lists asked for under one page id never repeat a product.",
+    )
+
+    def validate_exclude(self, value: str) -> list[int]:
+        return self.validate_basket(value)
 
     def validate_basket(self, value: str) -> list[int]:
         ids = []
@@ -42,7 +60,7 @@ class RecommendationQuerySerializer(serializers.Serializer):
                 raise serializers.ValidationError(f"{part!r} is not a product id.")
             ids.append(int(part))
         if len(ids) > 200:
-            raise serializers.ValidationError("At most 200 basket products.")
+            raise serializers.ValidationError("At most 200 products.")
         return ids
 
     def validate(self, attrs):
@@ -50,6 +68,12 @@ class RecommendationQuerySerializer(serializers.Serializer):
         if placement.needs_product and "product" not in attrs:
             raise ValidationError({"product": [f"The {placement.code} placement needs a product."]})
         return attrs
+
+
+class ReasonSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=["bought", "viewed", "in_basket", "popular_in", "popular"])
+    text = serializers.CharField()
+    product_id = serializers.IntegerField(allow_null=True, help_text="The product of the history or basket it names.")
 
 
 class RecommendedProductSerializer(serializers.Serializer):
@@ -60,6 +84,12 @@ class RecommendedProductSerializer(serializers.Serializer):
     price = serializers.DecimalField(max_digits=12, decimal_places=2)
     url = serializers.CharField()
     image_url = serializers.CharField()
+    reason = serializers.SerializerMethodField(help_text="Why it is recommended (personal placements), or null.")
+
+    @extend_schema_field(ReasonSerializer(allow_null=True))
+    def get_reason(self, product) -> dict | None:
+        explanation = self.context.get("reasons", {}).get(product.id)
+        return explanation.as_dict() if explanation is not None else None
 
 
 class RecommendationListSerializer(serializers.Serializer):
@@ -92,6 +122,11 @@ class RecommendationsView(APIView):
             OpenApiParameter("product", OpenApiTypes.INT, description="Viewed product (product_* placements)."),
             OpenApiParameter("basket", OpenApiTypes.STR, description="Comma-separated product ids."),
             OpenApiParameter("limit", OpenApiTypes.INT, description=f"1 to {MAX_LIMIT}."),
+            OpenApiParameter("exclude", OpenApiTypes.STR, description="Comma-separated product ids already on the page."),
+            OpenApiParameter(
+                "page", OpenApiTypes.STR,
+                description="Page id (letters, digits, - and _): no product twice across the lists of one page.",
+            ),
         ],
         responses={
             200: RecommendationListSerializer,
@@ -113,6 +148,8 @@ class RecommendationsView(APIView):
                             "id": 42, "title": "Jumbo bag red retrospot", "category_id": 3,
                             "category_name": "Bags", "price": "2.08", "url": "/products/42/jumbo-bag-red-retrospot/",
                             "image_url": "",
+                            "reason": {"code": "bought", "text": "Because you bought Lunch bag red retrospot",
+                                       "product_id": 17},
                         }
                     ],
                 },
@@ -128,6 +165,9 @@ class RecommendationsView(APIView):
         product_id = params.get("product")
         if product_id is not None and not ai_settings.adapter().get_products([product_id]):
             raise NotFound(f"No product with id {product_id}.")
+        page = params.get("page")
+        caller = _caller(request)
+        exclude = list(params.get("exclude", [])) + (api_shown(caller, page) if page else [])
         try:
             recs = recommend(
                 placement=params["placement"],
@@ -136,7 +176,18 @@ class RecommendationsView(APIView):
                 product_id=product_id,
                 basket_product_ids=params.get("basket", []),
                 limit=params.get("limit"),
+                exclude=exclude,
             )
         except RecommendationError as exc:
             raise ValidationError({"non_field_errors": [str(exc)]}) from None
-        return Response(RecommendationListSerializer(recs).data)
+        if page:
+            api_add_shown(caller, page, (item.id for item in recs.items))
+        return Response(RecommendationListSerializer(recs, context={"reasons": recs.reasons}).data)
+
+
+def _caller(request) -> str:
+    """Whose page ids these are: the API key, else the signed-in user (pages of two callers never mix)."""
+    key = getattr(request.auth, "pk", None)
+    if key is not None:
+        return f"key:{key}"
+    return f"user:{getattr(request.user, 'pk', None)}"

@@ -54,6 +54,26 @@ class ServedRecommender:
             return None
         return np.asarray(self.algorithm.score([history])[0], dtype=np.float32)
 
+    def affinity(self, seed_ids: list[int], product_id: int) -> np.ndarray | None:
+        """Per seed product, how strongly it points at `product_id` in this model (0 for seeds the
+        model does not know); None when the model cannot say (unknown product, no affinity)."""
+        if self._index is None:
+            self.index_of([])
+        index = self._index or {}
+        item = index.get(int(product_id))
+        if item is None:
+            return None
+        positions = [index.get(int(p), -1) for p in seed_ids]
+        known = np.array([p >= 0 for p in positions], dtype=bool)
+        out = np.zeros(len(seed_ids), dtype=np.float32)
+        if not known.any():
+            return out
+        try:
+            out[known] = self.algorithm.affinity(np.array([p for p in positions if p >= 0], dtype=np.int64), item)
+        except TypeError:
+            return None
+        return out
+
     def similar_items(self, product_id: int, k: int) -> tuple[np.ndarray, np.ndarray] | None:
         """The product's k nearest items (indices, positive scores), best first: from the neighbour
         lists precomputed at training time when the version has them, else from the algorithm."""

@@ -61,6 +61,11 @@ class Recommender(abc.ABC):
         """Item-to-item neighbours (indices, scores) where the algorithm has them."""
         raise TypeError(f"{self.name} has no item-to-item similarity")
 
+    def affinity(self, seeds: np.ndarray, item: int) -> np.ndarray:
+        """How strongly each seed item (index) points at `item` in this model: the signal that explains
+        a recommendation ("because you bought X"). Zero where the model sees no link."""
+        raise TypeError(f"{self.name} has no item-to-item affinity")
+
     @abc.abstractmethod
     def to_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         """Tensors (for safetensors) and a JSON config from which `from_state` rebuilds the model."""

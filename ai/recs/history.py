@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 
 from ai.models import Event, EventType
 
-HISTORY_LENGTH = 50
+HISTORY_LENGTH = 50  # the short-term sequence the models score from
+FETCHED_EVENTS = 200  # events read per shopper (one query): the short-term sequence and recent purchases
 HISTORY_EVENTS = (EventType.VIEW, EventType.ADD_TO_CART, EventType.PURCHASE)
 
 
@@ -14,6 +15,7 @@ class History:
     products: list[int]  # oldest first, consecutive repeats collapsed
     purchased: set[int]
     events: dict[int, str] = field(default_factory=dict)  # product -> its strongest recent event type
+    purchases: list[int] = field(default_factory=list)  # long-term taste: purchased products, oldest first
 
     def __bool__(self) -> bool:
         return bool(self.products)
@@ -23,7 +25,8 @@ _STRENGTH = {EventType.PURCHASE: 3, EventType.ADD_TO_CART: 2, EventType.VIEW: 1}
 
 
 def recent_history(*, user_id: int | None, visitor_id: str | None, length: int = HISTORY_LENGTH) -> History:
-    """The last `length` views, add-to-baskets and purchases of the user (or visitor): one query."""
+    """The last `length` distinct-in-a-row products the user (or visitor) viewed, added or bought, and
+    the products they bought among their last FETCHED_EVENTS events: one query."""
     if user_id is not None:
         events = Event.objects.filter(user_id=user_id)
     elif visitor_id:
@@ -33,15 +36,20 @@ def recent_history(*, user_id: int | None, visitor_id: str | None, length: int =
     rows = list(
         events.filter(event_type__in=HISTORY_EVENTS, product_id__isnull=False)
         .order_by("-created_at", "-pk")
-        .values_list("product_id", "event_type")[:length]
+        .values_list("product_id", "event_type")[: max(length, FETCHED_EVENTS)]
     )
     products: list[int] = []
     strongest: dict[int, str] = {}
+    purchases: dict[int, None] = {}
     for product_id, event_type in reversed(rows):
+        if event_type == EventType.PURCHASE:
+            purchases.pop(int(product_id), None)
+            purchases[int(product_id)] = None  # ordered by the latest purchase
         product_id = int(product_id)
         if not products or products[-1] != product_id:
             products.append(product_id)
         if _STRENGTH.get(event_type, 0) > _STRENGTH.get(strongest.get(product_id, ""), 0):
             strongest[product_id] = event_type
-    purchased = {p for p, t in strongest.items() if t == EventType.PURCHASE}
-    return History(products, purchased, strongest)
+    products = products[-length:]
+    strongest = {p: strongest[p] for p in products}
+    return History(products, set(purchases), strongest, list(purchases))

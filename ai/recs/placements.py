@@ -17,6 +17,8 @@ from .popular import Popular
 # to drop some. Unavailable, viewed, basket and bought products are masked before, over the catalogue.
 POOL_FACTOR = 4
 POOL_EXTRA = 16
+# "Recommended for you": the weight of the purchase history beside the recent sequence (docs/benchmarks.md).
+LONG_TERM_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class Ask:
     product_id: int | None
     limit: int
     adapter: Any
+    purchases: list[int] = field(default_factory=list)  # long-term taste: everything bought, oldest first
 
 
 @dataclass(frozen=True)
@@ -39,15 +42,31 @@ class Placement:
     weights: dict[str, float] = field(default_factory=dict)
     # Title shown instead when the list comes from popularity alone (a new visitor on the home page).
     fallback_title: str = ""
+    # Share of the long-term taste (scores from the purchase history) beside the short-term one (the
+    # recent sequence of views, additions and purchases). 0: the recent sequence alone.
+    long_term: float = 0.0
     needs_product: ClassVar[bool] = False
+    # Personal lists say why each product is there (see `explain`).
+    explains: ClassVar[bool] = True
 
     def seeds(self, ask: Ask, kind: str) -> list[int]:
         """The products `kind` scores from: the shopper's history (oldest first)."""
         return ask.history.products
 
     def scores(self, source: sources.Source, ask: Ask, catalogue: rules.Catalogue) -> np.ndarray | None:
-        """The source's normalised scores over the catalogue for this request (None: nothing to say)."""
-        return sources.history_scores(source, self.seeds(ask, source.kind), catalogue)
+        """The source's normalised scores over the catalogue for this request (None: nothing to say):
+        from the recent sequence, mixed with those from the purchase history by `long_term`."""
+        recent = sources.history_scores(source, self.seeds(ask, source.kind), catalogue)
+        if not self.long_term or not ask.purchases or ask.purchases == ask.history.products:
+            return recent
+        taste = sources.history_scores(source, ask.purchases, catalogue)
+        if recent is None or taste is None:
+            return taste if recent is None else recent
+        return (1.0 - self.long_term) * recent + self.long_term * taste
+
+    def explanation_seeds(self, ask: Ask) -> list[int]:
+        """The products an explanation may point at: the history, the purchases, the basket."""
+        return [*ask.purchases, *ask.history.products, *ask.basket]
 
     def narrow(self, allowed: np.ndarray, popular: Popular, ask: Ask, *, personal: bool) -> np.ndarray:
         """The candidates, possibly narrowed (after the models scored, before the ranking)."""
@@ -79,6 +98,7 @@ class ProductPlacement(Placement):
     """A list about the product being viewed: its nearest products by each model."""
 
     needs_product: ClassVar[bool] = True
+    explains: ClassVar[bool] = False
 
     def scores(self, source: sources.Source, ask: Ask, catalogue: rules.Catalogue) -> np.ndarray | None:
         k = ask.limit * POOL_FACTOR + POOL_EXTRA + len(ask.basket)
@@ -106,7 +126,8 @@ PLACEMENTS: dict[str, Placement] = {
     placement.code: placement
     for placement in (
         Placement(
-            "home", "Recommended for you", {"sasrec": 0.6, "cooccurrence": 0.4}, fallback_title="Popular right now"
+            "home", "Recommended for you", {"sasrec": 0.6, "cooccurrence": 0.4}, fallback_title="Popular right now",
+            long_term=LONG_TERM_WEIGHT,
         ),
         ProductPlacement("product_also_bought", "Customers also bought", {"cooccurrence": 1.0}),
         SimilarProductsPlacement("product_similar", "Similar products", {"content": 1.0}),

@@ -21,6 +21,7 @@ from ai.adapter import ProductInfo
 from ai.conf import ai_settings
 
 from . import blend, caches, rules
+from .explain import Explanation, explain
 from .history import History, recent_history
 from .placements import PLACEMENTS, POOL_EXTRA, POOL_FACTOR, Ask, Placement
 from .popular import Popular, popularity
@@ -54,6 +55,10 @@ class RecommendationList:
     title: str = ""
     sources: list[str] = field(default_factory=list)  # kinds that contributed, main one first
     arm: str = "live"
+    reasons: dict[int, Explanation] = field(default_factory=dict)  # product id -> why (personal lists)
+
+    def reason(self, product_id: int) -> Explanation | None:
+        return self.reasons.get(int(product_id))
 
     def __bool__(self) -> bool:
         return bool(self.items)
@@ -168,7 +173,8 @@ def recommend(
     if user_id is not None:
         bought |= {int(p) for p in adapter.purchased_product_ids(user_id)}
     arm = ab_arm(visitor_id or (f"u:{user_id}" if user_id is not None else None))
-    ask = Ask(history=history, basket=basket, product_id=product_id, limit=limit, adapter=adapter)
+    purchases = sorted(bought - history.purchased) + history.purchases
+    ask = Ask(history=history, basket=basket, product_id=product_id, limit=limit, adapter=adapter, purchases=purchases)
     combined, used = _blend(strategy, ask, catalogue, arm)
 
     popular = popularity(catalogue)
@@ -183,8 +189,11 @@ def recommend(
     pool = limit * POOL_FACTOR + POOL_EXTRA + (len(bought) if repeat else 0)
     ranked = _rank(combined, allowed, popular, personal=bool(used), limit=limit, pool=pool, repeat=repeat)
     candidates = [int(p) for p in catalogue.ids[ranked]]
-    products = adapter.get_products(candidates) if candidates else {}
+    seeds = strategy.explanation_seeds(ask) if strategy.explains else []
+    # One adapter call for the candidates and the products an explanation may name.
+    products = adapter.get_products(candidates + seeds) if candidates else {}
     items = rules.select(candidates, products, limit=limit, bought=bought, repeat_categories=repeat_categories)
+    reasons = explain(items, used, seeds, products, basket=set(basket), bought=bought) if strategy.explains else {}
 
     return RecommendationList(
         items=items,
@@ -194,4 +203,5 @@ def recommend(
         title=strategy.title if used or not strategy.fallback_title else strategy.fallback_title,
         sources=[s.kind for _, s in used] or ["popularity"],
         arm=arm,
+        reasons=reasons,
     )

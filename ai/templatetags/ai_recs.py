@@ -17,6 +17,7 @@ from django import template
 from django.conf import settings
 
 from ai.conf import ai_settings
+from ai.recs.page import page_context
 from ai.recs.service import RecommendationError, recommend
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,13 @@ def _order_product_ids(order: Any) -> list[int]:
     return [int(line.product_id) for line in rows if getattr(line, "product_id", None)]
 
 
+@register.filter
+def reason_for(recs: Any, product: Any) -> str:
+    """`{{ recs|reason_for:item }}`: why the list holds this product ("Because you bought …"), or ""."""
+    explanation = recs.reason(product.id) if recs is not None and hasattr(recs, "reason") else None
+    return explanation.text if explanation is not None else ""
+
+
 @register.inclusion_tag("ai/recommendations.html", takes_context=True)
 def recommendations(context, placement: str, product=None, items=None, limit=None) -> dict[str, Any]:
     request = context.get("request")
@@ -78,6 +86,7 @@ def recommendations(context, placement: str, product=None, items=None, limit=Non
     else:
         context_items = []
     basket = sorted(adapter.basket_product_ids(request)) if placement != "confirmation" else []
+    page = page_context(request)  # one per page: no product twice across the page's blocks
     try:
         recs = recommend(
             placement=placement,
@@ -86,12 +95,14 @@ def recommendations(context, placement: str, product=None, items=None, limit=Non
             product_id=product_id,
             basket_product_ids=basket + [p for p in context_items if p not in basket],
             limit=_limit(limit),
+            exclude=page.ids(),
         )
     except RecommendationError:
         if settings.DEBUG:
             raise
         logger.warning("bad {%% recommendations %%} call: placement=%r product=%r", placement, product)
         return empty
+    page.add(item.id for item in recs.items)
     # The stylesheet and the beacon script once per page, however many blocks the page has.
     include_assets = bool(recs.items) and not getattr(request, "_ai_assets_included", False)
     if include_assets:

@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from ai import tracking
+from ai.recs.page import mark_shown
 from shop.forms import SORT_ORDERING, AddToBasketForm, ListingForm
 from shop.models import Category, Product
 from shop.search import normalise_query, search_products
@@ -20,6 +21,7 @@ def home(request: HttpRequest) -> HttpResponse:
     bestsellers = list(
         Product.objects.active().in_stock().order_by("-units_sold", "-created_at", "pk")[:BESTSELLER_COUNT]
     )
+    mark_shown(request, (p.pk for p in bestsellers))  # the page's recommendation blocks will not repeat them
     return render(
         request, "shop/home.html", {"categories": categories, "top_categories": categories, "bestsellers": bestsellers}
     )

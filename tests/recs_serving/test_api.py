@@ -30,7 +30,7 @@ def test_read_key_gets_a_list_with_version_and_list_id(client, read_key, product
     assert len(body["list_id"]) == 32
     assert [item["id"] for item in body["items"]] == [p.pk for p in products[1:4]]  # bought one left out
     first = body["items"][0]
-    assert set(first) == {"id", "title", "category_id", "category_name", "price", "url", "image_url"}
+    assert set(first) == {"id", "title", "category_id", "category_name", "price", "url", "image_url", "reason"}
     assert first["price"] == "9.99" and first["url"].startswith("/")
 
 

@@ -114,6 +114,11 @@ class ContentSimilarity(Recommender):
         top = torch.topk(sims, min(k, len(sims) - 1))
         return top.indices.numpy(), top.values.numpy()
 
+    def affinity(self, seeds: np.ndarray, item: int) -> np.ndarray:
+        """Cosine of the text embeddings between each seed and `item` (negatives as 0)."""
+        seeds_t = torch.as_tensor(np.asarray(seeds, dtype=np.int64))
+        return (self.embeddings[seeds_t] @ self.embeddings[int(item)]).clamp(min=0).numpy()
+
     def similar_to_text(self, text: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Items closest to a new text (a product nobody has bought yet, or a search phrase)."""
         query = embed_texts([text], device=self.device)[0]

@@ -130,6 +130,12 @@ class CoOccurrence(Recommender):
         order = np.argsort(-weights, kind="stable")[:k]
         return indices[order], weights[order]
 
+    def affinity(self, seeds: np.ndarray, item: int) -> np.ndarray:
+        """The co-occurrence weight of `item` in each seed's neighbour list (0 when not a neighbour)."""
+        if len(seeds) == 0:
+            return np.zeros(0, dtype=np.float32)
+        return np.asarray(self.matrix[np.asarray(seeds, dtype=np.int64), int(item)].todense(), dtype=np.float32).ravel()
+
     def to_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         tensors = {"indices": torch.from_numpy(self.indices.copy()), "weights": torch.from_numpy(self.weights.copy())}
         config = {

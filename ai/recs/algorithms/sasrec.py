@@ -324,6 +324,15 @@ class SASRec(Recommender):
         top = torch.topk(sims, min(k, len(sims) - 1))
         return top.indices.cpu().numpy(), top.values.cpu().numpy()
 
+    @torch.no_grad()
+    def affinity(self, seeds: np.ndarray, item: int) -> np.ndarray:
+        """Cosine of the learned item embeddings between each seed and `item` (negatives as 0)."""
+        assert self.net is not None, "fit or load the model first"
+        table = self.net.item_emb.weight[1:].float()
+        seeds_t = torch.as_tensor(np.asarray(seeds, dtype=np.int64))
+        sims = nn.functional.normalize(table[seeds_t], dim=1) @ nn.functional.normalize(table[int(item)], dim=0)
+        return sims.clamp(min=0).cpu().numpy()
+
     # -- persistence ------------------------------------------------------------------------------
     def _config(self) -> dict[str, Any]:
         return {

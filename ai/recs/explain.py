@@ -1,0 +1,79 @@
+"""Why a product is recommended, from the models' own signals.
+
+For a personal list, each recommended product is traced back to the product of the shopper's history or
+basket that points at it most strongly in the models that ranked it (co-occurrence weight, cosine of
+learned or text embeddings, times the placement's weight of that model): "Because you bought X",
+"Because you viewed X", "Often bought with X, in your basket". A product no seed points at was ranked
+by popularity: "Popular in <its category>".
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ai.adapter import ProductInfo
+
+from .sources import Source
+
+
+@dataclass(frozen=True)
+class Explanation:
+    code: str  # bought | viewed | in_basket | popular_in | popular
+    text: str
+    product_id: int | None = None  # the product of the history or basket it refers to
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _seed_reason(seed: ProductInfo, *, in_basket: bool, bought: bool) -> Explanation:
+    if in_basket:
+        return Explanation("in_basket", f"Often bought with {seed.title}, in your basket", seed.id)
+    if bought:
+        return Explanation("bought", f"Because you bought {seed.title}", seed.id)
+    return Explanation("viewed", f"Because you viewed {seed.title}", seed.id)
+
+
+def _popular_reason(item: ProductInfo) -> Explanation:
+    if item.category_name:
+        return Explanation("popular_in", f"Popular in {item.category_name}")
+    return Explanation("popular", "Popular right now")
+
+
+def strongest_seed(item_id: int, seeds: list[int], used: Iterable[tuple[float, Source]]) -> int | None:
+    """The seed product that points at `item_id` most strongly across the used models (weighted);
+    on a tie the most recent seed (seeds are oldest first)."""
+    best_value, best_seed = 0.0, None
+    for weight, source in used:
+        affinity = getattr(source.model, "affinity", None)
+        values = affinity(seeds, item_id) if affinity is not None else None
+        if values is None or len(values) == 0:
+            continue
+        weighted = weight * np.asarray(values, dtype=np.float64)
+        position = int(len(weighted) - 1 - np.argmax(weighted[::-1]))  # last of the maxima
+        if weighted[position] > best_value:
+            best_value, best_seed = float(weighted[position]), seeds[position]
+    return best_seed
+
+
+def explain(
+    items: list[ProductInfo],
+    used: list[tuple[float, Source]],
+    seeds: list[int],
+    seed_info: dict[int, ProductInfo],
+    *,
+    basket: set[int],
+    bought: set[int],
+) -> dict[int, Explanation]:
+    """An explanation per recommended product id."""
+    seeds = [s for s in dict.fromkeys(seeds) if s in seed_info]  # unique, known, order kept
+    reasons: dict[int, Explanation] = {}
+    for item in items:
+        seed = strongest_seed(item.id, seeds, used) if seeds and used else None
+        if seed is None:
+            reasons[item.id] = _popular_reason(item)
+        else:
+            reasons[item.id] = _seed_reason(seed_info[seed], in_basket=seed in basket, bought=seed in bought)
+    return reasons

@@ -1,0 +1,62 @@
+"""One recommendation context per page: no product shown twice on a page.
+
+Every `{% recommendations %}` block of a page (and any block of the shop's own, such as a bestseller
+grid, that calls `mark_shown`) shares the request's `PageContext`: each block leaves out what the page
+already shows and adds what it shows. Headless shops get the same over the API with a `page` id: the
+products returned under one page id (per caller) are remembered for a few minutes in Django's cache.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+
+ATTRIBUTE = "_ai_page_context"
+API_PAGE_TTL_S = 600
+API_PAGE_MAX = 500  # products remembered per page id
+
+
+@dataclass
+class PageContext:
+    shown: dict[int, None] = field(default_factory=dict)  # insertion-ordered set
+
+    def add(self, product_ids: Iterable[int]) -> None:
+        for product_id in product_ids:
+            self.shown[int(product_id)] = None
+
+    def __contains__(self, product_id: object) -> bool:
+        return product_id in self.shown
+
+    def ids(self) -> list[int]:
+        return list(self.shown)
+
+
+def page_context(request) -> PageContext:
+    """The page's context, created on first use and kept on the request."""
+    context = getattr(request, ATTRIBUTE, None)
+    if context is None:
+        context = PageContext()
+        setattr(request, ATTRIBUTE, context)
+    return context
+
+
+def mark_shown(request, product_ids: Iterable[int]) -> None:
+    """Products the page shows outside the recommendation blocks (e.g. a bestseller grid): the blocks
+    will not repeat them. Call it from the view, before the template renders."""
+    page_context(request).add(product_ids)
+
+
+def _api_key(caller: str, page: str) -> str:
+    return f"ai:page:{caller}:{page}"
+
+
+def api_shown(caller: str, page: str) -> list[int]:
+    """Products already returned to this caller under this page id."""
+    return list(cache.get(_api_key(caller, page)) or [])
+
+
+def api_add_shown(caller: str, page: str, product_ids: Iterable[int]) -> None:
+    shown = dict.fromkeys(api_shown(caller, page))
+    shown.update(dict.fromkeys(int(p) for p in product_ids))
+    cache.set(_api_key(caller, page), list(shown)[-API_PAGE_MAX:], API_PAGE_TTL_S)
