@@ -25,8 +25,9 @@ migrate: install
 demo: migrate
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py load_demo $(DEMO_ARGS)
-	$(PY) manage.py ai_train all --wait
+	$(PY) manage.py ai_train popularity cooccurrence --wait
 	$(PY) manage.py ai_seed_intents --train
+	$(PY) manage.py ai_train sasrec content --background
 	$(PY) manage.py demo_credentials --host $(HOST) --port $(PORT)
 	DEBUG=1 $(PY) manage.py runserver --noreload $(HOST):$(PORT)
 

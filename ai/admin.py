@@ -112,7 +112,7 @@ class TrainingRunAdmin(ReadOnlyRecordAdmin):
     class Media:
         css = ADMIN_CSS
     fieldsets = [
-        (None, {"fields": ["kind", "status_badge", "progress_bar", "options", "requested", "model_version_link"]}),
+        (None, {"fields": ["kind", "status_badge", "status_detail", "progress_bar", "options", "requested", "model_version_link"]}),
         ("Worker", {"fields": ["device", "worker", "celery_task_id", "attempts", "heartbeat_at", "cancel_requested"]}),
         ("Timings", {"fields": ["created_at", "started_at", "finished_at", "duration"]}),
         ("Results", {"fields": ["metrics_table", "loss_chart", "data_summary"]}),

@@ -38,7 +38,7 @@ class TrainingRunSerializer(serializers.ModelSerializer):
         fields = [
             "id", "kind", "options", "status", "requested_by", "requested_via", "device", "worker", "attempts",
             "progress", "step", "total_steps", "epoch", "cancel_requested", "metrics", "loss_curve",
-            "data_summary", "log_tail", "error", "created_at", "started_at", "finished_at", "heartbeat_at",
+            "data_summary", "log_tail", "error", "status_detail", "created_at", "started_at", "finished_at", "heartbeat_at",
             "duration_s", "model_version",
         ]
         read_only_fields = fields

@@ -26,6 +26,8 @@ class TrainedModel:
     config: dict[str, Any]
     metrics: dict[str, float]
     data_summary: dict[str, Any] = field(default_factory=dict)
+    # How training ended, for the run's status detail ("stopped at max_seconds after 19 of 40 epochs").
+    detail: str = ""
     # The full held-out evaluation (per-label figures, confusion matrix, ROC curves…), shown in the admin.
     report: dict[str, Any] = field(default_factory=dict)
 

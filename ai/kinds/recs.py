@@ -226,7 +226,8 @@ class RecsKind(ModelKind):
             "item_keys": [int(k) for k in data.item_keys],
             "options": {k: v for k, v in options.items() if isinstance(v, (int, float, str, bool, type(None)))},
         }
-        return TrainedModel(tensors=tensors, config=config, metrics=metrics, data_summary=summary)
+        detail = str(config["algorithm"].get("stopped", "")) if isinstance(config["algorithm"], dict) else ""
+        return TrainedModel(tensors=tensors, config=config, metrics=metrics, data_summary=summary, detail=detail)
 
     def load(self, tensors: dict[str, torch.Tensor], config: dict[str, Any]) -> ServedRecommender:
         cls = self.algorithm_class()
@@ -279,14 +280,14 @@ class SASRecKind(RecsKind):
     name = "sasrec"
     label = "Sequential transformer (SASRec)"
     algorithm_path = "ai.recs.algorithms.sasrec.SASRec"
-    # Small enough for `make demo` on 2 CPU cores: one fit (early stopping on validation, capped by
-    # max_seconds), no refit.
+    # One fit, until validation NDCG stops improving (patience epochs without a better one), no refit;
+    # `make demo` trains it in the background. max_seconds > 0 caps the fit (the run says so).
     default_options = {
         "since_days": 0,
         "refit_all": False,
         "refit_tuned": False,
-        "epochs": 40,
-        "patience": 5,
+        "epochs": 200,
+        "patience": 3,
         "max_len": 50,
         "hidden": 64,
         "layers": 2,
@@ -294,8 +295,10 @@ class SASRecKind(RecsKind):
         "dropout": 0.5,
         "lr": 0.003,  # faster than the algorithm's 0.001 within the demo's few epochs (measured: docs/benchmarks.md)
         "batch_size": 128,
-        "max_seconds": 240.0,
+        "max_seconds": 0.0,
         "seed": 0,
+        "loss": "auto",
+        "negatives": 256,
     }
     option_ranges = {
         "since_days": (0, 36500), "epochs": (1, 500), "patience": (1, 100), "max_len": (2, 500), "hidden": (8, 1024),

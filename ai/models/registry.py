@@ -39,6 +39,9 @@ class TrainingRun(models.Model):
     data_summary = models.JSONField(default=dict, blank=True)
     log_tail = models.TextField(blank=True)
     error = models.TextField(blank=True)
+    status_detail = models.CharField(
+        max_length=200, blank=True, help_text="How training ended, e.g. stopped at max_seconds after 19 of 40 epochs"
+    )
     traceback = models.TextField(blank=True)
     # Timings.
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -366,6 +366,7 @@ def _register_success(
             progress=100.0,
             metrics=trained.metrics,
             data_summary=trained.data_summary,
+            status_detail=trained.detail[:200],
             log_tail=ctx.log_tail,
             heartbeat_at=timezone.now(),
         )

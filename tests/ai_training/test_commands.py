@@ -83,3 +83,38 @@ def test_ai_promote_and_ai_rollback(make_version):
         run_command("ai_rollback", "popularity")
     with pytest.raises(CommandError, match=r"No popularity v9 \(versions: v2, v1\)"):
         run_command("ai_promote", "popularity", "9")
+
+
+def test_ai_train_background_starts_one_detached_process_for_the_kinds(db, monkeypatch, tmp_path, settings):
+    import subprocess
+
+    started = []
+
+    class FakePopen:
+        pid = 4242
+
+        def __init__(self, command, **kwargs):
+            started.append((command, kwargs))
+
+    settings.BASE_DIR = tmp_path
+    monkeypatch.setattr(subprocess, "Popen", FakePopen)
+    out, _ = run_command("ai_train", "sasrec", "content", "--background")
+    [(command, kwargs)] = started
+    assert command[1:] == ["-m", "django", "ai_train", "sasrec", "content"]
+    assert kwargs["start_new_session"] is True
+    assert "training in the background (process 4242" in out
+    assert (tmp_path / "var" / "log" / "ai_train_background.log").exists()
+    assert not TrainingRun.objects.exists()  # the child process starts the runs
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["all", "sasrec"], "cannot be combined"),
+        (["sasrec", "content", "--option", "epochs=2"], "--option applies to a single kind"),
+        (["sasrec", "--wait", "--background"], "exclude each other"),
+    ],
+)
+def test_ai_train_refuses_bad_kind_lists(db, args, message):
+    with pytest.raises(CommandError, match=message):
+        run_command("ai_train", *args)

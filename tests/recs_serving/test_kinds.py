@@ -117,7 +117,27 @@ def test_too_little_behaviour_fails_the_run_with_a_reason(products, django_captu
     assert not ModelVersion.objects.exists()
 
 
-def test_kind_defaults_are_small_enough_for_the_demo():
-    assert get_kind("sasrec").default_options["max_seconds"] <= 300
-    assert get_kind("sasrec").default_options["refit_tuned"] is False  # one fit only
+@pytest.mark.slow
+def test_a_run_stopped_by_its_time_cap_says_so_in_its_status_detail_and_in_ai_train(products, baskets):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command(
+        "ai_train", "sasrec", "--wait", *[f"--option={o}" for o in (
+            "epochs=5", "patience=5", "max_seconds=0.001", "hidden=8", "layers=1", "max_len=5", "dropout=0")],
+        stdout=out, stderr=StringIO(),
+    )
+    run = TrainingRun.objects.get(kind="sasrec")
+    assert run.status == TrainingRun.Status.SUCCEEDED
+    assert run.status_detail == "stopped at max_seconds after 1 of 5 epochs"
+    assert "  stopped at max_seconds after 1 of 5 epochs\n" in out.getvalue()
+
+
+def test_kind_defaults_train_sasrec_until_validation_stops_improving():
+    defaults = get_kind("sasrec").default_options
+    assert defaults["max_seconds"] == 0  # no time cap: early stopping decides
+    assert defaults["epochs"] >= 100 and 1 <= defaults["patience"] <= 5
+    assert defaults["refit_tuned"] is False  # one fit only
     assert get_kind("cooccurrence").default_options["refit_all"] is True

@@ -1,8 +1,13 @@
-"""python manage.py ai_train KIND|all [--option name=value ...] [--wait]"""
+"""python manage.py ai_train KIND [KIND ...]|all [--option name=value ...] [--wait | --background]"""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ai.conf import ai_settings
@@ -28,37 +33,29 @@ class Command(BaseCommand):
     help = (
         "Train a model kind (or `all`: every kind in AI_RETRAIN_KINDS). Queues a run on the `gpu` queue, or "
         "runs it in this process when no broker is configured. With --wait, shows a progress bar and ends "
-        "with the run's status and metrics (exit status 1 when a run did not succeed)."
+        "with the run's status and metrics (exit status 1 when a run did not succeed). With --background "
+        "(and no broker), a separate process trains them one after the other while this command returns."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("kind", help=f"a model kind ({', '.join(sorted(all_kinds()))}) or 'all'")
+        parser.add_argument("kinds", nargs="+", metavar="kind",
+                            help=f"model kinds ({', '.join(sorted(all_kinds()))}) or 'all'")
         parser.add_argument(
             "--option", "-o", action="append", default=[], metavar="NAME=VALUE", help="a training option (repeatable)"
         )
         parser.add_argument("--wait", action="store_true", help="wait for the run, showing its progress")
+        parser.add_argument(
+            "--background", action="store_true",
+            help="train in a detached process (its log in var/log/ai_train_background.log); the runs show in the admin",
+        )
 
-    def handle(self, *args, kind: str, option: list[str], wait: bool, verbosity: int = 1, **kwargs) -> None:
-        options = parse_options(option)
-        kinds = self._kinds(kind, options)
-        # Validate everything before starting anything.
-        for name in kinds:
-            try:
-                get_kind(name).clean_options(options)
-            except ValueError as exc:
-                raise CommandError(str(exc)) from None
-        failed = []
-        for name in kinds:
-            run = self._train(name, options, wait=wait, show_bar=verbosity > 0)
-            self._summary(run)
-            if run.status in (TrainingRun.Status.FAILED, TrainingRun.Status.CANCELLED):
-                failed.append(run)
-        if failed:
-            raise CommandError("; ".join(f"{run.kind} run #{run.pk} {run.status}: {run.error or 'cancelled'}" for run in failed))
-
-    def _kinds(self, kind: str, options: dict[str, str]) -> list[str]:
-        if kind != "all":
-            return [kind]
+    def _kinds(self, requested: list[str], options: dict) -> list[str]:
+        if requested != ["all"]:
+            if "all" in requested:
+                raise CommandError("`all` cannot be combined with other kinds")
+            if options and len(requested) > 1:
+                raise CommandError("--option applies to a single kind")
+            return list(dict.fromkeys(requested))
         kinds = [name for name in ai_settings.RETRAIN_KINDS if name in all_kinds()]
         skipped = [name for name in ai_settings.RETRAIN_KINDS if name not in all_kinds()]
         if skipped:
@@ -68,6 +65,47 @@ class Command(BaseCommand):
         if options:
             raise CommandError("--option applies to a single kind, not to `all`")
         return kinds
+
+    def _background(self, kinds: list[str], option: list[str]) -> None:
+        """Train in a detached child process (this command's own code, without --background)."""
+        log_dir = Path(settings.BASE_DIR if hasattr(settings, "BASE_DIR") else ".") / "var" / "log"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = log_dir / "ai_train_background.log"
+        command = [sys.executable, "-m", "django", "ai_train", *kinds, *[f"--option={o}" for o in option]]
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", settings.SETTINGS_MODULE)}
+        with open(log_path, "ab") as log:
+            child = subprocess.Popen(  # noqa: S603 (our own interpreter and command, no shell)
+                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                cwd=os.getcwd(), start_new_session=True,
+            )
+        self.stdout.write(
+            f"{', '.join(kinds)}: training in the background (process {child.pid}, log {log_path}); "
+            "follow the runs in the admin (AI > Training runs)"
+        )
+
+    def handle(self, *args, kinds: list[str], option: list[str], wait: bool, background: bool = False,
+               verbosity: int = 1, **kwargs) -> None:
+        options = parse_options(option)
+        kinds = self._kinds(kinds, options)
+        if wait and background:
+            raise CommandError("--wait and --background exclude each other")
+        # Validate everything before starting anything.
+        for name in kinds:
+            try:
+                get_kind(name).clean_options(options)
+            except ValueError as exc:
+                raise CommandError(str(exc)) from None
+        if background and dispatch.in_process():
+            self._background(kinds, option)
+            return
+        failed = []
+        for name in kinds:
+            run = self._train(name, options, wait=wait, show_bar=verbosity > 0)
+            self._summary(run)
+            if run.status in (TrainingRun.Status.FAILED, TrainingRun.Status.CANCELLED):
+                failed.append(run)
+        if failed:
+            raise CommandError("; ".join(f"{run.kind} run #{run.pk} {run.status}: {run.error or 'cancelled'}" for run in failed))
 
     def _train(self, name: str, options: dict[str, str], *, wait: bool, show_bar: bool) -> TrainingRun:
         """Start a run and say where it went: here (no broker, AI_TASKS_IN_PROCESS) or to a Celery worker."""
@@ -127,6 +165,8 @@ class Command(BaseCommand):
         style = self.style.SUCCESS if run.status == TrainingRun.Status.SUCCEEDED else self.style.ERROR
         duration = f" in {run.duration_s:.1f} s" if run.duration_s is not None else ""
         self.stdout.write(style(f"{run.kind}: run #{run.pk} {run.status}{duration} on {run.device or '?'}"))
+        if run.status_detail:
+            self.stdout.write(f"  {run.status_detail}")
         for name, value in sorted(run.metrics.items()):
             self.stdout.write(f"  {name}: {value:.4f}" if isinstance(value, float) else f"  {name}: {value}")
         version = getattr(run, "model_version", None)

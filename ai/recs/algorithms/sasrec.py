@@ -235,7 +235,7 @@ class SASRec(Recommender):
             self.history.append(point)
             if progress is not None:
                 progress(epoch / self.epochs, **point)
-            out_of_time = self.max_seconds is not None and time.perf_counter() - started > self.max_seconds
+            out_of_time = bool(self.max_seconds) and time.perf_counter() - started > self.max_seconds
             if validate and since_best >= self.patience:
                 self.stopped = f"early stopping after {epoch} of {self.epochs} epochs (best {self.best_epoch})"
                 break
