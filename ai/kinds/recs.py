@@ -303,8 +303,16 @@ class SASRecKind(RecsKind):
     option_ranges = {
         "since_days": (0, 36500), "epochs": (1, 500), "patience": (1, 100), "max_len": (2, 500), "hidden": (8, 1024),
         "layers": (1, 12), "heads": (1, 16), "dropout": (0.0, 0.9), "lr": (1e-6, 1.0), "batch_size": (1, 4096),
-        "max_seconds": (1.0, 24 * 3600.0), "seed": (0, 2**31 - 1),
+        "max_seconds": (0.0, 24 * 3600.0), "seed": (0, 2**31 - 1), "negatives": (1, 100_000),
     }
+
+    def clean_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        from ai.recs.algorithms.sasrec import LOSSES
+
+        cleaned = super().clean_options(options)
+        if cleaned["loss"] not in LOSSES:
+            raise ValueError(f"Option 'loss' must be one of {', '.join(LOSSES)}, not {cleaned['loss']!r}")
+        return cleaned
 
 
 @register
