@@ -11,6 +11,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from config.cache import caches_for
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -106,10 +108,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "aisle"}}
+# Redis when REDIS_URL is set, failing open to the process's memory while it is down (config/cache.py).
+CACHES = caches_for(REDIS_URL)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -68,6 +68,18 @@ def reason_for(recs: Any, product: Any) -> str:
 
 @register.inclusion_tag("ai/recommendations.html", takes_context=True)
 def recommendations(context, placement: str, product=None, items=None, limit=None) -> dict[str, Any]:
+    """The block's context. Whatever fails on the way (the adapter, the database, the registry, a model), the
+    page renders without the block and the error is logged; with DEBUG on, the error shows."""
+    try:
+        return _recommendations(context, placement, product, items, limit)
+    except Exception:
+        if settings.DEBUG:
+            raise
+        logger.exception("{%% recommendations %r %%} failed; the page is shown without it", placement)
+        return {"recs": None}
+
+
+def _recommendations(context, placement: str, product, items, limit) -> dict[str, Any]:
     request = context.get("request")
     empty: dict[str, Any] = {"recs": None}
     if request is None:
