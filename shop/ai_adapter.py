@@ -11,7 +11,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch
+from django.db.models import F, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -26,7 +27,7 @@ from ai.adapter import (
     ProductInfo,
 )
 from shop.exceptions import ShopError
-from shop.models import Order, OrderLine, OrderStatus, OrderStatusChange, Product
+from shop.models import Order, OrderLine, OrderPart, OrderStatus, OrderStatusChange, Product
 from shop.search import search_products as shop_search
 from shop.services import basket as basket_service
 from shop.services import customer_orders
@@ -34,6 +35,13 @@ from shop.services import customer_orders
 CHUNK_SIZE = 2000
 # Orders that did not end in a kept purchase: cancelled before shipping, or refunded.
 NOT_KEPT = (OrderStatus.CANCELLED, OrderStatus.REFUNDED)
+
+
+def _lines_with_status():
+    """Order lines annotated with `line_status`: the status of their merchant's part of the order (a
+    merchant may cancel or refund its own lines only), else the order's (orders stored without parts)."""
+    part = OrderPart.objects.filter(order_id=OuterRef("order_id"), merchant_id=OuterRef("merchant_id"))
+    return OrderLine.objects.annotate(line_status=Coalesce(Subquery(part.values("status")[:1]), F("order__status")))
 
 
 def _product_info(product: Product) -> ProductInfo:
@@ -110,13 +118,13 @@ class ShopAdapter(BaseShopAdapter):
         return set(Product.objects.active().in_stock().values_list("pk", flat=True))
 
     def iter_order_lines(self, since: datetime | None = None, until: datetime | None = None) -> Iterator[OrderLineInfo]:
-        lines = OrderLine.objects.filter(product__isnull=False)
+        lines = _lines_with_status().filter(product__isnull=False)
         if since is not None:
             lines = lines.filter(order__placed_at__gte=since)
         if until is not None:
             lines = lines.filter(order__placed_at__lt=until)
         rows = lines.order_by("order__placed_at", "order_id", "pk").values_list(
-            "order_id", "order__user_id", "product_id", "quantity", "unit_price", "order__placed_at", "order__status"
+            "order_id", "order__user_id", "product_id", "quantity", "unit_price", "order__placed_at", "line_status"
         )
         for order_id, user_id, product_id, quantity, unit_price, placed_at, status in rows.iterator(chunk_size=CHUNK_SIZE):
             yield OrderLineInfo(
@@ -132,13 +140,13 @@ class ShopAdapter(BaseShopAdapter):
     def iter_demand_lines(self, since: datetime | None = None, until: datetime | None = None) -> Iterator[DemandLineInfo]:
         """Kept and refunded order lines are sales when placed; a refunded line is also a return when the
         order was last changed (its refund). Cancelled orders never sold anything."""
-        lines = OrderLine.objects.filter(product__isnull=False).exclude(order__status=OrderStatus.CANCELLED)
+        lines = _lines_with_status().filter(product__isnull=False).exclude(line_status=OrderStatus.CANCELLED)
         if since is not None:
             lines = lines.filter(order__placed_at__gte=since)
         if until is not None:
             lines = lines.filter(order__placed_at__lt=until)
         rows = lines.order_by("order__placed_at", "order_id", "pk").values_list(
-            "product_id", "quantity", "order__placed_at", "order__updated_at", "order__status"
+            "product_id", "quantity", "order__placed_at", "order__updated_at", "line_status"
         )
         for product_id, quantity, placed_at, updated_at, status in rows.iterator(chunk_size=CHUNK_SIZE):
             yield DemandLineInfo(product_id=product_id, at=placed_at, quantity=quantity)
@@ -147,8 +155,8 @@ class ShopAdapter(BaseShopAdapter):
 
     def purchased_product_ids(self, user_id: int) -> set[int]:
         return set(
-            OrderLine.objects.filter(order__user_id=user_id, product__isnull=False)
-            .exclude(order__status__in=NOT_KEPT)
+            _lines_with_status().filter(order__user_id=user_id, product__isnull=False)
+            .exclude(line_status__in=NOT_KEPT)
             .values_list("product_id", flat=True)
             .distinct()
         )

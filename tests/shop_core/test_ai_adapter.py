@@ -84,6 +84,22 @@ def test_order_lines_and_purchases(adapter, catalogue, signed_in, checkout, djan
     assert adapter.purchased_product_ids(signed_in.user.pk) == set()
 
 
+def test_a_merchant_cancelling_its_part_of_a_mixed_order_unsells_only_its_lines(adapter, catalogue, signed_in,
+                                                                               checkout, django_assert_num_queries):
+    candle, lamp = catalogue["candle"], ProductFactory(title="Lamp", stock=3)
+    baskets.add_to_basket(signed_in.request(), candle.pk, 1)
+    baskets.add_to_basket(signed_in.request(), lamp.pk, 1)
+    order = checkout(baskets.get_basket(signed_in.request()), signed_in.user, placed_at=T0)
+    transition(order, OrderStatus.CANCELLED, merchant_ids=[lamp.merchant_id])
+
+    with django_assert_num_queries(1):
+        assert {line.product_id: line.cancelled for line in adapter.iter_order_lines()} == {
+            candle.pk: False, lamp.pk: True,
+        }
+    assert adapter.purchased_product_ids(signed_in.user.pk) == {candle.pk}
+    assert [line.product_id for line in adapter.iter_demand_lines()] == [candle.pk]
+
+
 def test_basket_product_ids(adapter, shopper, catalogue):
     assert adapter.basket_product_ids(shopper.request()) == set()
     baskets.add_to_basket(shopper.request(), catalogue["candle"].pk, 1)
