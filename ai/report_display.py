@@ -113,10 +113,32 @@ def render_version_report(report: dict[str, Any]) -> SafeString | str:
     """A version's report: one section per label set (text_classifier, chat_intent), or a single report."""
     if not report:
         return "–"
+    if report.get("type") == "demand_backtest":
+        return render_backtest_report(report)
     sections = report.get("label_sets") or ({"": report} if "per_label" in report else {})
     if not sections:
         return "–"
     return format_html_join(
         "", "<section class='ai-report'>{}{}</section>",
         ((format_html("<h3>{}</h3>", name) if name and len(sections) > 1 else "", render_report(section)) for name, section in sections.items()),
+    )
+
+
+def render_backtest_report(report: dict[str, Any]) -> SafeString:
+    """The demand kind's backtest: RMSSE, MASE and bias per model and, for the per-product choice, per
+    ABC class of products; how many products each model was chosen for."""
+    def rows(table: dict[str, dict[str, Any]]):
+        return format_html_join(
+            "", "<tr><th scope='row'>{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((name, _number(values.get("rmsse")), _number(values.get("mase")), _number(values.get("bias")), values.get("products", "–"))
+             for name, values in table.items()),
+        )
+
+    head = "<thead><tr><th></th><th>RMSSE</th><th>MASE</th><th>bias</th><th>products</th></tr></thead>"
+    chosen = format_html_join(", ", "{} ({})", report.get("chosen", {}).items())
+    return format_html(
+        "<section class='ai-report ai-backtest'><h3>Backtest per model ({} origins)</h3><table>{}<tbody>{}</tbody></table>"
+        "<h3>The per-product choice per ABC class</h3><table>{}<tbody>{}</tbody></table><p>Chosen: {}</p></section>",
+        report.get("n_windows", "–"), mark_safe(head), rows(report.get("models", {})), mark_safe(head),
+        rows({f"class {label}": values for label, values in report.get("abc", {}).items()}), chosen,
     )

@@ -111,7 +111,8 @@ class DemandKind(ModelKind):
             "open_days": len(panel.days),
             "order_lines": len(records),
         }
-        return TrainedModel(tensors=tensors, config=config, metrics=metrics, data_summary=summary)
+        report = {**report, "type": "demand_backtest", "n_windows": engine_options.n_windows}
+        return TrainedModel(tensors=tensors, config=config, metrics=metrics, data_summary=summary, report=report)
 
     def load(self, tensors: dict[str, torch.Tensor], config: dict[str, Any]):
         from ai.forecast.service import DemandForecasts

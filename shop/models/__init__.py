@@ -1,6 +1,15 @@
 from .api import ApiKey, IdempotencyRecord, StockAdjustment
 from .basket import Basket, BasketLine
 from .catalogue import Category, Merchant, Product
+from .inventory import (
+    InventoryDefaults,
+    ProductInventory,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseOrderReceipt,
+    PurchaseOrderStatus,
+    Supplier,
+)
 from .orders import Order, OrderLine, OrderPart, OrderStatus, OrderStatusChange
 
 __all__ = [
@@ -9,6 +18,7 @@ __all__ = [
     "BasketLine",
     "Category",
     "IdempotencyRecord",
+    "InventoryDefaults",
     "Merchant",
     "Order",
     "OrderLine",
@@ -16,5 +26,11 @@ __all__ = [
     "OrderStatus",
     "OrderStatusChange",
     "Product",
+    "ProductInventory",
+    "PurchaseOrder",
+    "PurchaseOrderLine",
+    "PurchaseOrderReceipt",
+    "PurchaseOrderStatus",
     "StockAdjustment",
+    "Supplier",
 ]

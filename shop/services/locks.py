@@ -2,14 +2,15 @@
 
 Callers must be inside `transaction.atomic()`. Rows of one table are always locked in ascending
 primary-key order so that two transactions wanting overlapping rows cannot deadlock. When a
-transaction needs several kinds of rows, it takes them in this order: basket, order, order parts, products.
+transaction needs several kinds of rows, it takes them in this order: basket, order (or purchase order),
+order parts, products.
 On SQLite `select_for_update` is a no-op; writes are serialised by the database lock instead.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from shop.models import Basket, Merchant, Order, OrderPart, Product
+from shop.models import Basket, Merchant, Order, OrderPart, Product, PurchaseOrder
 
 
 def lock_basket(basket_id: int) -> Basket | None:
@@ -44,3 +45,8 @@ def lock_merchant_products_by_sku(merchant: Merchant, skus: Iterable[str]) -> di
     """The merchant's products with these SKUs, locked in id order, keyed by SKU."""
     products = Product.objects.select_for_update().filter(merchant=merchant, sku__in=set(skus)).order_by("pk")
     return {product.sku: product for product in products}
+
+
+def lock_purchase_order(order_id: int) -> PurchaseOrder:
+    """One purchase order, locked; raises PurchaseOrder.DoesNotExist."""
+    return PurchaseOrder.objects.select_for_update().get(pk=order_id)
