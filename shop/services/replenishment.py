@@ -57,8 +57,9 @@ class Suggestion:
 
 
 def _defaults(merchant_ids) -> dict[int, InventoryDefaults]:
-    found = {d.merchant_id: d for d in InventoryDefaults.objects.filter(merchant_id__in=set(merchant_ids))}
-    return {mid: found.get(mid) or InventoryDefaults(merchant_id=mid) for mid in set(merchant_ids)}
+    ids = set(merchant_ids)
+    found = {d.merchant_id: d for d in InventoryDefaults.objects.filter(merchant_id__in=ids)}
+    return {mid: found.get(mid) or InventoryDefaults(merchant_id=mid) for mid in ids}
 
 
 def product_settings(product: Product, defaults: InventoryDefaults) -> ProductSettings:
