@@ -15,6 +15,8 @@ app = Celery("aisle")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+import config.request_id  # noqa: E402,F401  (connects the signals that carry the request id into tasks)
+
 
 @worker_init.connect
 @beat_init.connect

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "shop.api.middleware.ApiErrorMiddleware",
@@ -170,6 +171,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"ai.tasks.train_model": {"queue": "gpu"}, "ai.tasks.score_label_set": {"queue": "gpu"}}
 CELERY_TIMEZONE = TIME_ZONE
+# Workers log through LOGGING below (JSON lines with the request id of the request that enqueued the task).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- REST framework ---------------------------------------------------------
 # The merchant API's conventions (shop/api/): every DRF view, the ai app's too, inherits them.
@@ -224,10 +227,22 @@ AI_HEARTBEAT_TIMEOUT_S = float(os.environ.get("AI_HEARTBEAT_TIMEOUT_S", "120"))
 AI_FORECAST_DASK_SCHEDULER = os.environ.get("AI_FORECAST_DASK_SCHEDULER", "")
 AI_FORECAST_N_JOBS = int(os.environ.get("AI_FORECAST_N_JOBS", "0"))
 
+# One JSON object per line on stderr (LOG_FORMAT=json, the default without DEBUG), each with the request id
+# (config/request_id.py); LOG_FORMAT=text for a console to read.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "config.request_id.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
