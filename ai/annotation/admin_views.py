@@ -20,7 +20,6 @@ from ai.models import Annotation, Item, Label, LabelSet
 from . import labelling
 from .exporting import EmptyExport, export_labels
 from .importing import ImportFailed, guess_format, import_items
-from .scoring import schedule_scoring_if_stale
 from .services import InvalidText, add_product_items
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
@@ -70,8 +69,9 @@ def _item_id(body: dict[str, Any]) -> int:
 
 
 def _next(label_set: LabelSet, request: HttpRequest) -> JsonResponse:
-    live = labelling.live_model_version_id(label_set)
-    schedule_scoring_if_stale(label_set, live)
+    from ai.tasks import schedule_scoring
+
+    schedule_scoring(label_set, labelling.live_model_version_id(label_set))
     item = labelling.next_item(label_set, request.user)
     return JsonResponse({"item": item_payload(item, request.user), "progress": progress(label_set, request.user)})
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-from django.db import transaction
 from django.db.models import Q
 
 from ai import registry
@@ -52,19 +51,17 @@ def score_label_set(label_set_id: int) -> int:
     return scored
 
 
-def schedule_scoring_if_stale(label_set: LabelSet, live_version_id: int | None) -> bool:
-    """Queue a scoring pass when the set's live version is not the one that scored it. Returns whether queued."""
+def mark_for_scoring(label_set: LabelSet, live_version_id: int | None) -> bool:
+    """Whether the set needs a scoring pass by its live version; marks it so that only one pass is queued.
+
+    One conditional update: many page loads at once queue one task, not one each. The caller queues
+    the task (ai.tasks.schedule_scoring) when this returns True.
+    """
     if live_version_id is None or live_version_id == label_set.scored_version_id:
         return False
-    # Mark first (one conditional update), so that many page loads queue one task, not one each.
     marked = LabelSet.objects.filter(pk=label_set.pk).exclude(scored_version_id=live_version_id).update(
         scored_version_id=live_version_id
     )
-    if marked:
-        # By name: ai.tasks imports this module (no import cycle).
-        from celery import current_app
-
-        transaction.on_commit(lambda: current_app.tasks["ai.tasks.score_label_set"].delay(label_set.pk))
     return bool(marked)
 
 

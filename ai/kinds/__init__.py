@@ -8,9 +8,9 @@ from .base import ModelKind, TrainedModel, TrainingContext, all_kinds, get_kind,
 
 __all__ = ["ModelKind", "TrainedModel", "TrainingContext", "all_kinds", "get_kind", "register"]
 from . import (
+    chat_intent,  # noqa: E402,F401  (kind chat_intent, after text_classifier which it extends)
     demand,  # noqa: E402,F401  (kind demand)
     popularity,  # noqa: E402,F401  (kind popularity)
     recs,  # noqa: E402,F401  (kinds cooccurrence, sasrec, content)
     text_classifier,  # noqa: E402,F401  (kind text_classifier)
 )
-from . import chat_intent  # noqa: E402,F401  (kind chat_intent, after text_classifier which it extends)

@@ -83,3 +83,35 @@ def test_multi_task_and_multi_label_heads_share_one_encoder():
     assert model.predict_proba(texts[:3], "topic").sum(axis=1) == pytest.approx([1, 1, 1])
     with pytest.raises(ValueError, match="several tasks"):
         model.predict(texts[:1])
+
+
+@pytest.mark.slow
+def test_ai_eval_active_learning_json_rows(tmp_path):
+    import io
+    import json
+
+    from django.core.management import CommandError, call_command
+
+    texts, targets = topic_texts(per_topic=12)
+    names = list(TOPICS)
+    rows = ["text,label,split"] + [
+        f"{text},{names[target]},{'test' if n % 4 == 0 else 'train'}" for n, (text, target) in enumerate(zip(texts, targets, strict=True))
+    ] + ["what is this,oos,test"]
+    data = tmp_path / "intents.csv"
+    data.write_text("\n".join(rows) + "\n")
+    out = io.StringIO()
+    call_command(
+        "ai_eval", "active-learning", "--data", str(data), "--seed-per-label", "2", "--batch", "4", "--rounds", "2",
+        "--max-length", "16", "--epochs", "20", "--json", stdout=out, stderr=io.StringIO(),
+    )
+    results = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [(r["strategy"], r["round"], r["labels"]) for r in results] == [
+        ("uncertainty", 0, 8), ("uncertainty", 1, 12), ("uncertainty", 2, 16),
+        ("random", 0, 8), ("random", 1, 12), ("random", 2, 16), ("full", None, 36),
+    ]
+    assert all(set(r) == {"strategy", "round", "labels", "accuracy", "macro_f1", "fit_s"} for r in results)
+    assert all(0 <= r["accuracy"] <= 1 for r in results) and results[-1]["accuracy"] >= 0.75
+    with pytest.raises(CommandError, match=r"training examples \(< --seed-per-label 10\)"):
+        call_command("ai_eval", "active-learning", "--data", str(data), "--seed-per-label", "10", "--batch", "1", "--rounds", "1")
+    with pytest.raises(CommandError, match="no such file"):
+        call_command("ai_eval", "active-learning", "--data", str(tmp_path / "nope.csv"), "--seed-per-label", "1", "--batch", "1", "--rounds", "1")
