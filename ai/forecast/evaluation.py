@@ -156,13 +156,18 @@ def achieved_service_level(
     result: PanelForecast, actuals: dict[str, np.ndarray], lead_days: int, service_level: float
 ) -> float | None:
     """Share of (product, lead-time period) pairs in the test window whose demand stayed within the
-    reorder point computed at the cutoff."""
+    reorder point computed at the cutoff (the same safety stock as `reorder.plan`)."""
     if lead_days < 1:
         return None
     hits = total = 0
+    pooled = reorder.pooled_quantile(
+        {pid: f.residuals for pid, f in result.products.items()}, {pid: f.scale for pid, f in result.products.items()},
+        lead_days, service_level,
+    )
     for pid, actual in actuals.items():
         forecast = result.products[pid]
-        safety = reorder.safety_stock(reorder.lead_time_errors(forecast.residuals, lead_days), service_level)
+        own = reorder.safety_stock(reorder.lead_time_errors(forecast.residuals, lead_days), service_level)
+        safety = max(own, pooled * forecast.scale)
         for start in range(0, len(actual) - lead_days + 1, lead_days):
             point = reorder.demand_over(forecast.mean, lead_days, start) + safety
             hits += float(actual[start : start + lead_days].sum()) <= point + 1e-9

@@ -75,6 +75,21 @@ def safety_stock(errors: np.ndarray, service_level: float) -> float:
     return max(0.0, float(np.quantile(errors, service_level, method="higher")))
 
 
+def pooled_quantile(residuals: dict, scales: dict, lead_days: int, service_level: float) -> float:
+    """The service-level quantile of every product's lead-time errors divided by its scale.
+
+    One product's backtest holds a few dozen overlapping lead times: its own quantile underestimates the
+    tail. Pooled over the catalogue (each product's errors in units of its recent daily demand), the
+    quantile is stable; a product's safety stock is the larger of its own and the pooled one times its scale.
+    """
+    check_service_level(service_level)
+    errors = [lead_time_errors(residuals[key], lead_days) / max(float(scales[key]), 1e-6) for key in residuals]
+    errors = [e for e in errors if e.size]
+    if not errors:
+        return 0.0
+    return max(0.0, float(np.quantile(np.concatenate(errors), service_level)))
+
+
 def reorder_point(daily_forecast: Sequence[float], lead_days: int, safety: float) -> float:
     """Stock at which to order: the demand expected over the lead time plus the safety stock."""
     check_lead_days(lead_days)
@@ -150,6 +165,8 @@ def plan(
     minimum: int,
     pack_size: int,
     unit_price: float,
+    pooled: float = 0.0,
+    scale: float = 0.0,
 ) -> ReorderPlan:
     """Everything the reorder list shows for one product.
 
@@ -158,7 +175,7 @@ def plan(
     """
     check_lead_days(lead_days)
     check_service_level(service_level)
-    safety = safety_stock(lead_time_errors(residuals, lead_days), service_level)
+    safety = max(safety_stock(lead_time_errors(residuals, lead_days), service_level), pooled * scale)
     point = reorder_point(daily_forecast, lead_days, safety)
     level = max(order_up_to(daily_forecast, lead_days, review_days, safety), point)
     cover = days_of_cover(stock, daily_forecast)

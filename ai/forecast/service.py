@@ -11,6 +11,7 @@ live one in memory through the registry and switches within seconds of a promoti
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -38,6 +39,8 @@ class ProductDemand:
     history: np.ndarray  # NaN before the first sale
     abc: str
     calendar: ShopCalendar
+    scale: float = 0.0  # recent mean daily demand: the pooled error quantile's unit for this product
+    pooled: Callable[[int, float], float] | None = None  # (lead open days, service level) -> pooled quantile
 
     def lead_open_days(self, lead_time_days: int) -> int:
         """A lead time in calendar days, counted in the open days it spans from the forecast origin."""
@@ -85,6 +88,21 @@ class DemandForecasts:
         self.calendar = ShopCalendar.from_dict(config["calendar"])
         self.report = config.get("report", {})
         self.arrays = {name: tensor.numpy().astype(np.float64) for name, tensor in tensors.items()}
+        self._pooled: dict[tuple[int, float], float] = {}
+
+    def pooled_quantile(self, lead_days: int, service_level: float) -> float:
+        """The catalogue's pooled, scaled lead-time error quantile (reorder.pooled_quantile), cached."""
+        key = (int(lead_days), float(service_level))
+        if key not in self._pooled:
+            scales = self.arrays.get("scale")
+            if scales is None:
+                self._pooled[key] = 0.0
+            else:
+                rows = range(len(self.product_ids))
+                self._pooled[key] = reorder.pooled_quantile(
+                    {row: self.arrays["residuals"][row] for row in rows}, {row: scales[row] for row in rows}, *key
+                )
+        return self._pooled[key]
 
     def __contains__(self, product_id: int) -> bool:
         return int(product_id) in self.index
@@ -112,6 +130,8 @@ class DemandForecasts:
             history=arrays["history"][row],
             abc=self.abc.get(str(product_id), "C"),
             calendar=self.calendar,
+            scale=float(arrays["scale"][row]) if "scale" in arrays else 0.0,
+            pooled=self.pooled_quantile,
         )
 
     def aggregate(self, product_ids) -> dict[str, Any] | None:
@@ -175,6 +195,8 @@ def reorder_plan(
         minimum=minimum,
         pack_size=pack_size,
         unit_price=unit_price,
+        pooled=forecast.pooled(lead, service_level) if forecast.pooled and lead > 0 else 0.0,
+        scale=forecast.scale,
     )
 
 

@@ -192,6 +192,7 @@ def _state(panel, result, abc, report, options) -> tuple[dict[str, torch.Tensor]
     windows = options.n_windows
     arrays = {name: np.zeros((len(ids), horizon), dtype=np.float32) for name in ("mean", "lo80", "hi80", "lo95", "hi95")}
     residuals = np.full((len(ids), windows, horizon), np.nan, dtype=np.float32)
+    scales = np.array([result.products[pid].scale for pid in ids], dtype=np.float32)
     first_history = max(0, len(panel.days) - HISTORY_DAYS)
     history = np.full((len(ids), len(panel.days) - first_history), np.nan, dtype=np.float32)
     series = {pid: rows for pid, rows in panel.frame.groupby("unique_id")}
@@ -210,6 +211,7 @@ def _state(panel, result, abc, report, options) -> tuple[dict[str, torch.Tensor]
         history[row, recent["ds"].to_numpy() - first_history] = recent["y"].to_numpy()
     tensors = {name: torch.from_numpy(values) for name, values in arrays.items()}
     tensors["residuals"] = torch.from_numpy(residuals)
+    tensors["scale"] = torch.from_numpy(scales)
     tensors["history"] = torch.from_numpy(history)
     days = panel.calendar.next_open_days(panel.end, horizon)
     config = {

@@ -57,7 +57,9 @@ def test_the_ensemble_of_the_best_two_is_chosen_when_it_backtests_better():
 
     rows = [(d, f"p{p}", float(rng.poisson(3 + p))) for p in range(6) for d in open_days(10)]
     panel = build_panel(frame_of(rows), calendar=ShopCalendar(frozenset({5})))
-    result = forecast_panel(panel.frame, EngineOptions(horizon=6, season_length=6, models=CHEAP, ensemble=True))
+    result = forecast_panel(
+        panel.frame, EngineOptions(horizon=6, season_length=6, models=CHEAP, ensemble=True, combination_margin=None)
+    )
     chosen = [f.model for f in result.products.values()]
     assert any(model.startswith("ensemble(") for model in chosen)
     for forecast in result.products.values():
@@ -71,3 +73,24 @@ def test_the_ensemble_of_the_best_two_is_chosen_when_it_backtests_better():
 def test_options_refuse_fewer_than_three_origins():
     with pytest.raises(ValueError, match="at least 3 origins"):
         EngineOptions(n_windows=2)
+
+
+def test_the_combination_is_served_unless_one_model_is_clearly_better():
+    rng = np.random.default_rng(0)
+    from .conftest import open_days
+
+    rows = [(d, f"p{p}", float(rng.poisson(3 + p))) for p in range(4) for d in open_days(10)]
+    rows += [(d, "weekly", [5, 3, 3, 4, 8, 0, 2][d.weekday()]) for d in open_days(10)]
+    panel = build_panel(sales_frame(rows), calendar=ShopCalendar(frozenset({5})))
+    result = forecast_panel(panel.frame, EngineOptions(horizon=6, season_length=6, models=CHEAP))
+    members = [m for m in CHEAP if m != "seasonal_naive"]
+    for pid in ("p0", "p1", "p2", "p3"):
+        forecast = result.products[pid]
+        if forecast.model == "combination":
+            expected = np.mean([result.candidate_forecasts[m][pid] for m in members], axis=0)
+            assert np.allclose(forecast.mean, expected)
+        else:  # a single model (or pair) only when its backtest error is 20 % below the combination's
+            assert forecast.scores[forecast.model] < 0.8 * forecast.scores["combination"]
+    assert any(result.products[pid].model == "combination" for pid in ("p0", "p1", "p2", "p3"))
+    assert result.products["weekly"].model == "seasonal_naive"  # exact: far better than any combination
+    assert result.products["weekly"].scale == pytest.approx(np.mean(panel.series("weekly")[-60:]))

@@ -96,3 +96,16 @@ def test_bad_pack_and_minimum_are_refused():
         reorder.suggested_quantity(10, 0, 0, pack_size=0)
     with pytest.raises(reorder.ReorderInputError, match="minimum"):
         reorder.suggested_quantity(10, 0, 0, minimum=-1)
+
+
+def test_pooled_quantile_scales_each_products_errors():
+    residuals = {"a": np.array([[1.0, 1.0]]), "b": np.array([[4.0, 0.0]])}
+    # Lead time 1: a's errors 1, 1 (scale 1); b's 4, 0 (scale 2) -> 2, 0; pooled [0, 1, 1, 2], median 1.
+    assert reorder.pooled_quantile(residuals, {"a": 1.0, "b": 2.0}, 1, 0.5) == 1.0
+    common = dict(
+        daily_forecast=[2.0] * 10, residuals=RESIDUALS, stock=5, on_order=0, lead_days=2, service_level=0.95,
+        review_days=3, minimum=1, pack_size=1, unit_price=1.0,
+    )
+    # Own quantile 2; pooled 1.5 x scale 2 = 3 wins.
+    assert reorder.plan(pooled=1.5, scale=2.0, **common).safety_stock == 3.0
+    assert reorder.plan(pooled=0.5, scale=2.0, **common).safety_stock == 2.0
