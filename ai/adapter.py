@@ -5,16 +5,22 @@ imports the shop's models: it asks the adapter, which answers with the plain rec
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.http import HttpRequest
 
 
 @dataclass(frozen=True)
 class ProductInfo:
+    """A product as ai sees it. `category_id`/`category_name` are its main category (the one the "at most
+    AI_MAX_PER_CATEGORY per category" rule counts); `category_ids`/`category_names` are all of them, for a
+    shop where a product sits in several (empty: just the main one). `price` is what this shopper pays
+    (the adapter may price per request: per partner, per customer group, with tax…)."""
+
     id: int
     title: str
     description: str
@@ -25,6 +31,35 @@ class ProductInfo:
     active: bool
     url: str = ""
     image_url: str = ""
+    category_ids: tuple[int, ...] = ()
+    category_names: tuple[str, ...] = ()
+
+    @property
+    def all_category_ids(self) -> tuple[int, ...]:
+        if self.category_ids:
+            return self.category_ids
+        return (self.category_id,) if self.category_id is not None else ()
+
+    @property
+    def all_category_names(self) -> tuple[str, ...]:
+        if self.category_names:
+            return self.category_names
+        return (self.category_name,) if self.category_name else ()
+
+
+@dataclass(frozen=True)
+class ApiClient:
+    """A server-to-server caller of ai's API, as the host shop authenticated it (`api_client`).
+
+    id: a stable, non-secret name recorded on the events it sends (e.g. "key:3f2a91c0").
+    scopes: what it may do, from `ai.api.scopes` (recommendations, events, models:read, and the ones
+    only staff grant: recommendations:personal, models:control, events:shop_wide).
+    owner: whatever the host uses to scope its data (e.g. the merchant's id), passed back to the adapter.
+    """
+
+    id: str
+    scopes: frozenset[str]
+    owner: Any = None
 
 
 @dataclass(frozen=True)
@@ -83,31 +118,26 @@ class OrderActionError(Exception):
         super().__init__(message)
 
 
-@dataclass(frozen=True)
-class CustomerInfo:
-    id: int
-    email: str
-    date_joined: datetime
-    extra: dict = field(default_factory=dict)
-
-
 class BaseShopAdapter:
-    """The contract. Methods that the plug-in needs raise NotImplementedError until a shop provides them."""
+    """The contract. The catalogue and order methods (`iter_products`, `get_products`, `iter_order_lines`)
+    are what every shop must provide; the others have defaults that suit a shop without that feature."""
 
     def iter_products(self, active_only: bool = False) -> Iterator[ProductInfo]:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement iter_products")
 
-    def get_products(self, product_ids: Sequence[int]) -> dict[int, ProductInfo]:
-        """The products with these ids (missing ids are simply absent), in one query."""
-        raise NotImplementedError
+    def get_products(self, product_ids: Sequence[int], request: HttpRequest | None = None) -> dict[int, ProductInfo]:
+        """The products with these ids (missing ids are simply absent), in one query, priced for the shopper
+        of `request` when there is one (None: the shop's default price)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement get_products")
 
     def available_product_ids(self) -> set[int]:
-        """Ids of products that are active and in stock: what recommendations may show."""
-        raise NotImplementedError
+        """Ids of products that are active and in stock: what recommendations may show.
+        The default walks `iter_products`; a shop with a large catalogue answers in one query."""
+        return {product.id for product in self.iter_products(active_only=True) if product.active and product.in_stock}
 
     def iter_order_lines(self, since: datetime | None = None, until: datetime | None = None) -> Iterator[OrderLineInfo]:
         """Every order line, oldest first."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement iter_order_lines")
 
     def iter_demand_lines(self, since: datetime | None = None, until: datetime | None = None) -> Iterator[DemandLineInfo]:
         """What demand forecasts learn from: units sold per order line, net of cancelled orders, and units
@@ -118,16 +148,31 @@ class BaseShopAdapter:
                 yield DemandLineInfo(product_id=line.product_id, at=line.placed_at, quantity=line.quantity)
 
     def purchased_product_ids(self, user_id: int) -> set[int]:
-        raise NotImplementedError
+        """Products this customer bought and kept. The default: none (recommendations may then repeat them)."""
+        return set()
 
     def basket_product_ids(self, request: HttpRequest) -> set[int]:
-        raise NotImplementedError
+        """Products in this shopper's basket. The default: none."""
+        return set()
 
-    def get_customer(self, user_id: int) -> CustomerInfo | None:
-        raise NotImplementedError
+    # The API: server-to-server callers -------------------------------------------------------------
+    def api_client(self, request: HttpRequest) -> ApiClient | None:
+        """The server-to-server caller of this request (from the host's own API keys), or None when the
+        request carries no such credentials. Raise rest_framework's AuthenticationFailed for credentials
+        that are present but wrong. The default: no server-to-server callers (staff sessions only)."""
+        return None
 
-    def customers(self, user_ids: Iterable[int]) -> dict[int, CustomerInfo]:
-        raise NotImplementedError
+    def api_authenticate_header(self) -> str:
+        """The WWW-Authenticate value of a 401 (e.g. 'Bearer realm="api"'); empty: answer 403 instead."""
+        return ""
+
+    def api_client_product_ids(self, client: ApiClient, product_ids: set[int]) -> set[int]:
+        """Which of these products the client may send events about (its own). The default: none."""
+        return set()
+
+    def api_client_user_ids(self, client: ApiClient, user_ids: set[int]) -> set[int]:
+        """Which of these users the client knows (e.g. customers of its orders). The default: none."""
+        return set()
 
     # Support chat ---------------------------------------------------------------------------------
     # Order access is decided here, by the shop: an order is returned only to its owner (user_id) or to

@@ -188,10 +188,10 @@ def parse_beacon(body: bytes) -> list[dict[str, Any]]:
     return rows
 
 
-def store_beacon_events(rows: list[dict[str, Any]], *, visitor_id: str, user_id: int | None, session_key: str) -> int:
+def store_beacon_events(rows: list[dict[str, Any]], *, visitor_id: str, user_id: int | None) -> int:
     now = timezone.now()
     events = [
-        Event(visitor_id=visitor_id, user_id=user_id, session_key=session_key, created_at=now, **row) for row in rows
+        Event(visitor_id=visitor_id, user_id=user_id, created_at=now, **row) for row in rows
     ]
     with event_transaction():
         Event.objects.bulk_create(events)

@@ -37,7 +37,6 @@ KNOWN_EVENT_TYPES = frozenset(EventType.values)
 QUERY_MAX_LENGTH = Event._meta.get_field("query").max_length
 PLACEMENT_MAX_LENGTH = Event._meta.get_field("placement").max_length
 VISITOR_ID_MAX_LENGTH = Event._meta.get_field("visitor_id").max_length
-SESSION_KEY_MAX_LENGTH = Event._meta.get_field("session_key").max_length
 BULK_BATCH_SIZE = 2000
 
 
@@ -66,11 +65,6 @@ def is_tracking(request: HttpRequest) -> bool:
 def _request_user_id(request: HttpRequest) -> int | None:
     user = getattr(request, "user", None)
     return user.pk if user is not None and user.is_authenticated else None
-
-
-def _session_key(request: HttpRequest) -> str:
-    session = getattr(request, "session", None)
-    return (getattr(session, "session_key", None) or "")[:SESSION_KEY_MAX_LENGTH]
 
 
 @contextmanager
@@ -135,7 +129,6 @@ def record(
                 query=_clean_text(query, QUERY_MAX_LENGTH),
                 placement=_clean_text(placement, PLACEMENT_MAX_LENGTH),
                 model_version_id=model_version_id,
-                session_key=_session_key(request),
                 extra=extra or {},
                 created_at=timezone.now(),
             )
@@ -261,7 +254,7 @@ def backfill_purchase_events(*, progress: bool = True, batch_size: int = 5000) -
 
 EVENT_FIELDS = (
     "event_type", "visitor_id", "user_id", "product_id", "query", "placement",
-    "model_version_id", "session_key", "extra", "created_at",
+    "model_version_id", "extra", "created_at", "source", "shop_wide",
 )
 
 
@@ -289,7 +282,8 @@ def record_events_bulk(rows: Sequence[dict[str, Any]]) -> int:
                 query=row.get("query") or "",
                 placement=row.get("placement") or "",
                 model_version_id=row.get("model_version_id"),
-                session_key=row.get("session_key") or "",
+                source=row.get("source") or "",
+                shop_wide=row.get("shop_wide", True),
                 extra=row.get("extra") or {},
                 created_at=row.get("created_at") or now,
             )

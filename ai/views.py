@@ -48,10 +48,7 @@ def beacon_view(request: HttpRequest) -> HttpResponse:
         return _error(exc.status, code, exc.message, exc.errors)
     user = getattr(request, "user", None)
     user_id = user.pk if user is not None and user.is_authenticated else None
-    session = getattr(request, "session", None)
-    beacon.store_beacon_events(
-        rows, visitor_id=visitor_id, user_id=user_id, session_key=getattr(session, "session_key", None) or ""
-    )
+    beacon.store_beacon_events(rows, visitor_id=visitor_id, user_id=user_id)
     return HttpResponse(status=204)
 
 

@@ -6,7 +6,7 @@ that training over the whole catalogue and order history does not hold it all in
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -17,8 +17,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from ai.adapter import (
+    ApiClient,
     BaseShopAdapter,
-    CustomerInfo,
     DemandLineInfo,
     OrderActionError,
     OrderInfo,
@@ -42,6 +42,25 @@ def _lines_with_status():
     merchant may cancel or refund its own lines only), else the order's (orders stored without parts)."""
     part = OrderPart.objects.filter(order_id=OuterRef("order_id"), merchant_id=OuterRef("merchant_id"))
     return OrderLine.objects.annotate(line_status=Coalesce(Subquery(part.values("status")[:1]), F("order__status")))
+
+
+def api_key_ai_scopes(api_key) -> set[str]:
+    """The AI plug-in's scopes of one of Aisle's API keys (see ai.api.scopes): the key's scope, plus what
+    staff granted it on the key (trusted storefront backend, model control, shop-wide events)."""
+    from ai.api import scopes
+
+    granted = {
+        "read": {scopes.RECOMMENDATIONS},
+        "write": {scopes.RECOMMENDATIONS, scopes.EVENTS},
+        "ai": {scopes.RECOMMENDATIONS, scopes.EVENTS, scopes.MODELS_READ},
+    }.get(api_key.scope, set())
+    if api_key.trusted_storefront:
+        granted.add(scopes.RECOMMENDATIONS_PERSONAL)
+    if api_key.ai_model_control:
+        granted.add(scopes.MODELS_CONTROL)
+    if api_key.events_shop_wide:
+        granted.add(scopes.EVENTS_SHOP_WIDE)
+    return granted
 
 
 def _product_info(product: Product) -> ProductInfo:
@@ -90,10 +109,6 @@ def _entitled(order: Order, user_id: int | None, email: str | None) -> bool:
     return False
 
 
-def _customer_info(user) -> CustomerInfo:
-    return CustomerInfo(id=user.pk, email=user.email, date_joined=user.date_joined, extra={"username": user.get_username()})
-
-
 class ShopAdapter(BaseShopAdapter):
     def _products(self):
         return Product.objects.select_related("category").only(
@@ -108,7 +123,8 @@ class ShopAdapter(BaseShopAdapter):
         for product in products.iterator(chunk_size=CHUNK_SIZE):
             yield _product_info(product)
 
-    def get_products(self, product_ids: Sequence[int]) -> dict[int, ProductInfo]:
+    def get_products(self, product_ids: Sequence[int], request: HttpRequest | None = None) -> dict[int, ProductInfo]:
+        # One price per product in this shop, whoever asks (a shop with per-customer prices uses `request`).
         ids = {int(pid) for pid in product_ids}
         if not ids:
             return {}
@@ -164,15 +180,35 @@ class ShopAdapter(BaseShopAdapter):
     def basket_product_ids(self, request: HttpRequest) -> set[int]:
         return basket_service.basket_product_ids(request)
 
-    def get_customer(self, user_id: int) -> CustomerInfo | None:
-        user = get_user_model().objects.filter(pk=user_id).first()
-        return _customer_info(user) if user else None
+    # The API: Aisle's merchant API keys -----------------------------------------------------------
+    def api_client(self, request: HttpRequest) -> ApiClient | None:
+        from rest_framework.request import Request
 
-    def customers(self, user_ids: Iterable[int]) -> dict[int, CustomerInfo]:
-        ids = {int(uid) for uid in user_ids}
-        if not ids:
-            return {}
-        return {user.pk: _customer_info(user) for user in get_user_model().objects.filter(pk__in=ids)}
+        from shop.api.authentication import ApiKeyAuthentication
+
+        found = ApiKeyAuthentication().authenticate(request if isinstance(request, Request) else Request(request))
+        if found is None:
+            return None
+        api_key = found[1]
+        return ApiClient(id=f"key:{api_key.prefix}", scopes=frozenset(api_key_ai_scopes(api_key)), owner=api_key.merchant_id)
+
+    def api_authenticate_header(self) -> str:
+        return 'Bearer realm="api"'
+
+    def api_client_product_ids(self, client: ApiClient, product_ids: set[int]) -> set[int]:
+        if not product_ids:
+            return set()
+        return set(Product.objects.filter(pk__in=product_ids, merchant_id=client.owner).values_list("pk", flat=True))
+
+    def api_client_user_ids(self, client: ApiClient, user_ids: set[int]) -> set[int]:
+        """A merchant knows the customers of its orders (an order with at least one of its lines)."""
+        if not user_ids:
+            return set()
+        return set(
+            OrderLine.objects.filter(merchant_id=client.owner, order__user_id__in=user_ids)
+            .values_list("order__user_id", flat=True)
+            .distinct()
+        )
 
     # Support chat ---------------------------------------------------------------------------------
     # The shop's order numbers: "AI-261129-7K3F9Q" (checkout) and "OR-536365" (the demo's imported invoices).

@@ -11,30 +11,21 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ..adapter import ApiClient
 from ..conf import ai_settings
 from ..models import Event, ModelVersion
 from ..tracking import EVENT_NAME_RE, record_events_bulk
+from . import scopes
+from .base import AiApiMixin, client_of
+from .permissions import StaffPermissionOrScope
 
 MAX_ID = 2**63 - 1  # ids are stored in 64-bit columns
 EXTRA_MAX_KEYS = 20
 EXTRA_MAX_CHARS = 2000
 FUTURE_TOLERANCE = timedelta(minutes=5)
-
-
-class CanRecordEvents(BasePermission):
-    """Staff sessions, or API keys whose scope is `write` or `ai` (duck-typed: `request.auth.scope`)."""
-
-    message = "Recording events needs a staff session or an API key with the 'write' or 'ai' scope."
-
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        if user is not None and user.is_authenticated and user.is_staff:
-            return True
-        return getattr(request.auth, "scope", None) in ("write", "ai")
 
 
 class EventInSerializer(serializers.Serializer):
@@ -60,9 +51,6 @@ class EventInSerializer(serializers.Serializer):
         max_length=Event._meta.get_field("placement").max_length, required=False, allow_blank=True, default=""
     )
     model_version_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=MAX_ID)
-    session_key = serializers.CharField(
-        max_length=Event._meta.get_field("session_key").max_length, required=False, allow_blank=True, default=""
-    )
     extra = serializers.DictField(
         required=False, default=dict,
         help_text=f"Small JSON object (at most {EXTRA_MAX_KEYS} keys, {EXTRA_MAX_CHARS} characters).",
@@ -123,22 +111,31 @@ def _existing_user_ids(ids: set[int]) -> set[int]:
     return set(User.objects.filter(pk__in=in_range).values_list("pk", flat=True)) if in_range else set()
 
 
-def reference_errors(rows: list[dict[str, Any]]) -> dict[str, dict[str, list[str]]]:
-    """Rows naming users, products or model versions that do not exist (one query each)."""
-    checks = {
-        "user_id": _existing_user_ids,
-        "model_version_id": lambda ids: set(ModelVersion.objects.filter(pk__in=ids).values_list("pk", flat=True)),
-        "product_id": lambda ids: set(ai_settings.adapter().get_products(sorted(ids))),
+def reference_errors(rows: list[dict[str, Any]], client: ApiClient | None = None) -> dict[str, dict[str, list[str]]]:
+    """Rows naming users, products or model versions the caller may not send events about (one query each).
+
+    Staff may name any existing user and product. An API client only its own products and the shoppers it
+    knows (adapter.api_client_product_ids / api_client_user_ids); the message is the same whether the id
+    does not exist or belongs to someone else, so that it cannot be used to learn which ids exist."""
+    adapter = ai_settings.adapter()
+    checks: dict[str, tuple[Any, str]] = {
+        "model_version_id": (lambda ids: set(ModelVersion.objects.filter(pk__in=ids).values_list("pk", flat=True)), "Unknown model version"),
     }
+    if client is None:
+        checks["user_id"] = (_existing_user_ids, "Unknown user")
+        checks["product_id"] = (lambda ids: set(adapter.get_products(sorted(ids))), "Unknown product")
+    else:
+        checks["user_id"] = (lambda ids: set(adapter.api_client_user_ids(client, ids)), "Not a customer of yours")
+        checks["product_id"] = (lambda ids: set(adapter.api_client_product_ids(client, ids)), "Not a product of yours")
     errors: dict[str, dict[str, list[str]]] = {}
-    for field, existing in checks.items():
+    for field, (allowed, message) in checks.items():
         wanted = {row[field] for row in rows if row.get(field) is not None}
         if not wanted:
             continue
-        missing = wanted - existing(wanted)
+        refused = wanted - allowed(wanted)
         for index, row in enumerate(rows):
-            if row.get(field) in missing:
-                errors.setdefault(str(index), {})[field] = [f"Unknown {field.removesuffix('_id').replace('_', ' ')}: {row[field]}."]
+            if row.get(field) in refused:
+                errors.setdefault(str(index), {})[field] = [f"{message}: {row[field]}."]
     return errors
 
 
@@ -160,8 +157,9 @@ def _rows_invalid(bad: dict[str, Any], total: int) -> ValidationError:
     )
 
 
-class EventBatchView(APIView):
-    permission_classes = [CanRecordEvents]
+class EventBatchView(AiApiMixin, APIView):
+    permission_classes = [StaffPermissionOrScope]
+    access = {"POST": ("ai.add_event", scopes.EVENTS)}
 
     @extend_schema(
         operation_id="events_batch_create",
@@ -170,15 +168,19 @@ class EventBatchView(APIView):
         description=(
             "Stores up to AI_BATCH_MAX_EVENTS (default 1000) events in one transaction. The batch is validated "
             "as a whole: if any event is invalid (bad field, unknown user, product or model version), the "
-            "answer is 400 listing the bad rows by index and nothing is stored. Staff, or an API key with "
-            "the `write` or `ai` scope."
+            "answer is 400 listing the bad rows by index and nothing is stored. Staff with the permission "
+            "ai.add_event, or an API client with the `events` scope (Aisle: keys with the `write` or `ai` scope). "
+            "An API client may name only its own products and the shoppers it knows (customers of its orders); "
+            "each event records the client that sent it, and its events stay out of shop-wide popularity unless "
+            "staff allowed it (the key's shop-wide events grant, or AI_API_EVENTS_IN_POPULARITY)."
         ),
         request=EventBatchSerializer,
         responses={
             201: EventBatchResultSerializer,
             400: OpenApiResponse(EventsErrorSerializer, description="Invalid batch; nothing was stored."),
             401: OpenApiResponse(EventsErrorSerializer, description="No or invalid credentials."),
-            403: OpenApiResponse(EventsErrorSerializer, description="Credentials lack the write or ai scope."),
+            403: OpenApiResponse(EventsErrorSerializer, description="A staff member without ai.add_event, or a client without the events scope."),
+            429: OpenApiResponse(EventsErrorSerializer, description="Throttled."),
             413: OpenApiResponse(EventsErrorSerializer, description="Body too large."),
         },
         examples=[
@@ -210,8 +212,12 @@ class EventBatchView(APIView):
                     raise _rows_invalid(bad, len(events))
             raise ValidationError(errors)
         rows = serializer.validated_data["events"]
-        bad = reference_errors(rows)
+        client = client_of(request)
+        bad = reference_errors(rows, client)
         if bad:
             raise _rows_invalid(bad, len(rows))
+        if client is not None:
+            shop_wide = ai_settings.API_EVENTS_IN_POPULARITY or scopes.EVENTS_SHOP_WIDE in client.scopes
+            rows = [{**row, "source": client.id[:64], "shop_wide": shop_wide} for row in rows]
         stored = record_events_bulk(rows)
         return Response({"stored": stored}, status=status.HTTP_201_CREATED)

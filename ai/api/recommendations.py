@@ -15,7 +15,7 @@ from drf_spectacular.utils import (
     extend_schema_field,
 )
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -23,6 +23,9 @@ from ..conf import ai_settings
 from ..recs.page import api_add_shown, api_shown
 from ..recs.placements import PLACEMENTS
 from ..recs.service import MAX_LIMIT, RecommendationError, recommend
+from . import scopes
+from .base import AiApiMixin, AiErrorSerializer, client_of, is_staff_session
+from .permissions import CanReadRecommendations
 
 
 class RecommendationQuerySerializer(serializers.Serializer):
@@ -102,9 +105,36 @@ class RecommendationListSerializer(serializers.Serializer):
     items = RecommendedProductSerializer(many=True)
 
 
-class RecommendationsView(APIView):
-    # Authentication, permissions (a GET needs the `read` scope), throttling and the error body are the
-    # project's REST_FRAMEWORK defaults, as for every API view.
+PERSONAL_PERMISSION = "ai.view_event"  # a shopper's personal list reveals what they did
+PERSONAL_REFUSED = (
+    "Personal recommendations (user= or visitor=) are only for the shopper's own session, staff with the "
+    f"permission {PERSONAL_PERMISSION}, or an API client trusted as a storefront backend (a grant only staff "
+    "give). Leave out user and visitor for non-personal recommendations."
+)
+
+
+def may_see_personal(request, user_id: int | None, visitor_id: str | None) -> bool:
+    """Whether the caller is entitled to this shopper's personal list."""
+    client = client_of(request)
+    if client is not None:
+        return scopes.RECOMMENDATIONS_PERSONAL in client.scopes
+    if is_staff_session(request) and request.user.has_perm(PERSONAL_PERMISSION):
+        return True
+    user = request.user
+    own_visitor = getattr(request._request, "visitor_id", None)
+    return (
+        user.is_authenticated
+        and (user_id is None or user_id == user.pk)
+        and (visitor_id is None or (own_visitor is not None and visitor_id == own_visitor))
+    )
+
+
+class RecommendationsView(AiApiMixin, APIView):
+    """Who may ask: an API client with the `recommendations` scope, staff, or a signed-in shopper. Whose
+    personal list: see `may_see_personal` (anyone else gets 403 for user=/visitor=, and non-personal lists
+    without them)."""
+
+    permission_classes = [CanReadRecommendations]
 
     @extend_schema(
         operation_id="recommendations_list",
@@ -130,10 +160,16 @@ class RecommendationsView(APIView):
         ],
         responses={
             200: RecommendationListSerializer,
-            400: OpenApiResponse(description="Bad query parameters (the error body names the fields)."),
-            401: OpenApiResponse(description="No credentials."),
-            403: OpenApiResponse(description="Not a staff session or a merchant API key."),
-            404: OpenApiResponse(description="Unknown product."),
+            400: OpenApiResponse(AiErrorSerializer, description="Bad query parameters (the error body names the fields)."),
+            401: OpenApiResponse(AiErrorSerializer, description="No credentials."),
+            403: OpenApiResponse(
+                AiErrorSerializer,
+                description="No recommendations scope; or a personal list (user=, visitor=) asked by a caller not "
+                "entitled to it (only the shopper's own session, staff with ai.view_event, or an API client "
+                "trusted as a storefront backend).",
+            ),
+            404: OpenApiResponse(AiErrorSerializer, description="Unknown product."),
+            429: OpenApiResponse(AiErrorSerializer, description="Throttled."),
         },
         examples=[
             OpenApiExample(
@@ -162,8 +198,11 @@ class RecommendationsView(APIView):
         query = RecommendationQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
+        user_id, visitor_id = params.get("user"), params.get("visitor") or None
+        if (user_id is not None or visitor_id is not None) and not may_see_personal(request, user_id, visitor_id):
+            raise PermissionDenied(PERSONAL_REFUSED)
         product_id = params.get("product")
-        if product_id is not None and not ai_settings.adapter().get_products([product_id]):
+        if product_id is not None and not ai_settings.adapter().get_products([product_id], request=request._request):
             raise NotFound(f"No product with id {product_id}.")
         page = params.get("page")
         caller = _caller(request)
@@ -171,12 +210,13 @@ class RecommendationsView(APIView):
         try:
             recs = recommend(
                 placement=params["placement"],
-                user_id=params.get("user"),
-                visitor_id=params.get("visitor") or None,
+                user_id=user_id,
+                visitor_id=visitor_id,
                 product_id=product_id,
                 basket_product_ids=params.get("basket", []),
                 limit=params.get("limit"),
                 exclude=exclude,
+                request=request._request,
             )
         except RecommendationError as exc:
             raise ValidationError({"non_field_errors": [str(exc)]}) from None

@@ -1,7 +1,9 @@
 """Training runs and model versions over the API: start, watch, cancel, list, promote, roll back.
 
-Thin views: the work is in ai.training and ai.registry. Authentication, pagination and the error
-body come from the project's REST_FRAMEWORK defaults.
+Thin views: the work is in ai.training and ai.registry. Authentication, throttling, pagination and the
+error body are ai's own (ai/api/base.py); staff need the model permission, API clients the scope (reading:
+`models:read`; starting, cancelling, promoting, rolling back: `models:control`, which only staff grant).
+API clients never see where runs ran (worker host:pid, log) or where artifacts are stored.
 """
 from __future__ import annotations
 
@@ -18,7 +20,40 @@ from ai.models import ModelVersion, TrainingRun
 from ai.training import cancel_run, start_run
 from ai.training.services import RunConflict
 
-from .permissions import IsStaffOrAiScope
+from . import scopes
+from .base import AiApiMixin, is_staff_session
+from .base import AiErrorSerializer as ErrorSerializer
+from .permissions import StaffPermissionOrScope
+
+# Fields only staff see: where a run ran (worker host:pid, its log) and where artifacts are stored.
+STAFF_ONLY_FIELDS = ("worker", "log_tail", "artifact_dir")
+
+
+class HidesInfrastructure:
+    """Serializer mixin: leaves STAFF_ONLY_FIELDS out unless the request is a staff session."""
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not is_staff_session(request):
+            for name in STAFF_ONLY_FIELDS:
+                data.pop(name, None)
+        return data
+
+
+def filter_by(queryset, request, names: tuple[str, ...]):
+    """`?kind=…&status=…` equality filters."""
+    for name in names:
+        value = request.query_params.get(name)
+        if value:
+            queryset = queryset.filter(**{name: value})
+    return queryset
+
+
+RUNS_READ = ("ai.view_trainingrun", scopes.MODELS_READ)
+RUNS_CONTROL = ("ai.change_trainingrun", scopes.MODELS_CONTROL)
+VERSIONS_READ = ("ai.view_modelversion", scopes.MODELS_READ)
+VERSIONS_CONTROL = ("ai.change_modelversion", scopes.MODELS_CONTROL)
 
 
 class Conflict(APIException):
@@ -28,7 +63,7 @@ class Conflict(APIException):
 
 
 # Serializers ------------------------------------------------------------------------------------
-class TrainingRunSerializer(serializers.ModelSerializer):
+class TrainingRunSerializer(HidesInfrastructure, serializers.ModelSerializer):
     requested_by = serializers.SerializerMethodField()
     model_version = serializers.SerializerMethodField()
     duration_s = serializers.FloatField(read_only=True, allow_null=True)
@@ -70,7 +105,7 @@ class TrainingRunCreateSerializer(serializers.Serializer):
         return attrs
 
 
-class ModelVersionSerializer(serializers.ModelSerializer):
+class ModelVersionSerializer(HidesInfrastructure, serializers.ModelSerializer):
     training_run = serializers.PrimaryKeyRelatedField(read_only=True)
     primary_score = serializers.FloatField(read_only=True, allow_null=True)
 
@@ -92,19 +127,10 @@ class RollbackSerializer(serializers.Serializer):
         return value
 
 
-class _ErrorBody(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    fields = serializers.DictField(required=False)
-
-
-class ErrorSerializer(serializers.Serializer):
-    error = _ErrorBody()
-
-
 ERRORS = {
     401: OpenApiResponse(ErrorSerializer, description="No credentials."),
-    403: OpenApiResponse(ErrorSerializer, description="Not staff and no API key with the 'ai' scope."),
+    403: OpenApiResponse(ErrorSerializer, description="A staff member without the model permission, or an API client without the scope."),
+    429: OpenApiResponse(ErrorSerializer, description="Throttled (AI_API_THROTTLE_RATE)."),
 }
 NOT_FOUND = {404: OpenApiResponse(ErrorSerializer, description="No such object.")}
 
@@ -117,13 +143,15 @@ NOT_FOUND = {404: OpenApiResponse(ErrorSerializer, description="No such object."
         responses={200: TrainingRunSerializer(many=True), **ERRORS},
     ),
 )
-class TrainingRunListCreateView(generics.ListAPIView):
-    permission_classes = [IsStaffOrAiScope]
+class TrainingRunListCreateView(AiApiMixin, generics.ListAPIView):
+    permission_classes = [StaffPermissionOrScope]
+    access = {"GET": RUNS_READ, "POST": ("ai.add_trainingrun", scopes.MODELS_CONTROL)}
     serializer_class = TrainingRunSerializer
-    queryset = TrainingRun.objects.select_related("requested_by", "model_version")
-    filterset_fields = ["kind", "status"]
-    ordering_fields = ["created_at", "id"]
-    ordering = ["-created_at", "-id"]
+    filter_backends: list = []
+
+    def get_queryset(self):
+        runs = TrainingRun.objects.select_related("requested_by", "model_version").order_by("-created_at", "-id")
+        return filter_by(runs, self.request, ("kind", "status"))
 
     @extend_schema(
         summary="Start a training run",
@@ -149,7 +177,7 @@ class TrainingRunListCreateView(generics.ListAPIView):
             raise Conflict(str(exc)) from None
         except ValueError as exc:
             raise ValidationError({"options": [str(exc)]}) from None
-        return Response(TrainingRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+        return Response(TrainingRunSerializer(run, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
 
 @extend_schema_view(
@@ -159,14 +187,16 @@ class TrainingRunListCreateView(generics.ListAPIView):
         responses={200: TrainingRunSerializer, **ERRORS, **NOT_FOUND},
     )
 )
-class TrainingRunDetailView(generics.RetrieveAPIView):
-    permission_classes = [IsStaffOrAiScope]
+class TrainingRunDetailView(AiApiMixin, generics.RetrieveAPIView):
+    permission_classes = [StaffPermissionOrScope]
+    access = {"GET": RUNS_READ}
     serializer_class = TrainingRunSerializer
     queryset = TrainingRun.objects.select_related("requested_by", "model_version")
 
 
-class TrainingRunCancelView(APIView):
-    permission_classes = [IsStaffOrAiScope]
+class TrainingRunCancelView(AiApiMixin, APIView):
+    permission_classes = [StaffPermissionOrScope]
+    access = {"POST": RUNS_CONTROL}
 
     @extend_schema(
         summary="Cancel a training run",
@@ -185,7 +215,7 @@ class TrainingRunCancelView(APIView):
         if run.is_finished:
             raise Conflict(f"Run #{run.pk} has already finished ({run.status}).")
         run = cancel_run(run)
-        return Response(TrainingRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+        return Response(TrainingRunSerializer(run, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
 
 @extend_schema_view(
@@ -195,13 +225,14 @@ class TrainingRunCancelView(APIView):
         responses={200: ModelVersionSerializer(many=True), **ERRORS},
     )
 )
-class ModelVersionListView(generics.ListAPIView):
-    permission_classes = [IsStaffOrAiScope]
+class ModelVersionListView(AiApiMixin, generics.ListAPIView):
+    permission_classes = [StaffPermissionOrScope]
+    access = {"GET": VERSIONS_READ}
     serializer_class = ModelVersionSerializer
-    queryset = ModelVersion.objects.all()
-    filterset_fields = ["kind", "status"]
-    ordering_fields = ["created_at", "version", "id"]
-    ordering = ["kind", "-version"]
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return filter_by(ModelVersion.objects.order_by("kind", "-version"), self.request, ("kind", "status"))
 
 
 @extend_schema_view(
@@ -211,14 +242,16 @@ class ModelVersionListView(generics.ListAPIView):
         responses={200: ModelVersionSerializer, **ERRORS, **NOT_FOUND},
     )
 )
-class ModelVersionDetailView(generics.RetrieveAPIView):
-    permission_classes = [IsStaffOrAiScope]
+class ModelVersionDetailView(AiApiMixin, generics.RetrieveAPIView):
+    permission_classes = [StaffPermissionOrScope]
+    access = {"GET": VERSIONS_READ}
     serializer_class = ModelVersionSerializer
     queryset = ModelVersion.objects.all()
 
 
-class ModelVersionPromoteView(APIView):
-    permission_classes = [IsStaffOrAiScope]
+class ModelVersionPromoteView(AiApiMixin, APIView):
+    permission_classes = [StaffPermissionOrScope]
+    access = {"POST": VERSIONS_CONTROL}
 
     @extend_schema(
         summary="Promote a version to live",
@@ -238,11 +271,12 @@ class ModelVersionPromoteView(APIView):
             version = registry.promote(version, user=request.user)
         except registry.RegistryError as exc:
             raise Conflict(str(exc)) from None
-        return Response(ModelVersionSerializer(version).data)
+        return Response(ModelVersionSerializer(version, context={"request": request}).data)
 
 
-class ModelRollbackView(APIView):
-    permission_classes = [IsStaffOrAiScope]
+class ModelRollbackView(AiApiMixin, APIView):
+    permission_classes = [StaffPermissionOrScope]
+    access = {"POST": VERSIONS_CONTROL}
 
     @extend_schema(
         summary="Roll a kind back to its previous live version",
@@ -262,4 +296,4 @@ class ModelRollbackView(APIView):
             version = registry.rollback(incoming.validated_data["kind"], user=request.user)
         except registry.RegistryError as exc:
             raise Conflict(str(exc)) from None
-        return Response(ModelVersionSerializer(version).data)
+        return Response(ModelVersionSerializer(version, context={"request": request}).data)

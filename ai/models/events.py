@@ -29,7 +29,12 @@ class Event(models.Model):
     model_version = models.ForeignKey(
         "ai.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
     )
-    session_key = models.CharField(max_length=64, blank=True)
+    # Who sent it: "" for the shop's own pages and services, the API client's id (e.g. "key:3f2a91c0") for
+    # events sent over the API. (The browser's session key is never stored.)
+    source = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    # Whether it counts in shop-wide popularity: events from API clients do not, unless staff allowed it
+    # (AI_API_EVENTS_IN_POPULARITY, or the client's events:shop_wide grant).
+    shop_wide = models.BooleanField(default=True)
     # Order id for purchases, recommendation list id for impressions/clicks, quantities, prices…
     extra = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(db_index=True)

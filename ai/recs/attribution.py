@@ -46,6 +46,7 @@ def attributed_purchases(*, since: datetime | None = None, until: datetime | Non
     clicks = (
         Event.objects.filter(
             event_type=EventType.REC_CLICK,
+            shop_wide=True,  # (API clients' events count only with a shop-wide grant)
             product_id=OuterRef("product_id"),
             created_at__lte=OuterRef("created_at"),
             created_at__gte=earliest,
@@ -53,7 +54,7 @@ def attributed_purchases(*, since: datetime | None = None, until: datetime | Non
         .filter(Q(visitor_id=OuterRef("visitor_id")) | Q(user_id=OuterRef("user_id")))
         .order_by("-created_at", "-pk")
     )
-    purchases = Event.objects.filter(event_type=EventType.PURCHASE, product_id__isnull=False)
+    purchases = Event.objects.filter(event_type=EventType.PURCHASE, product_id__isnull=False, shop_wide=True)
     if since is not None:
         purchases = purchases.filter(created_at__gte=since)
     if until is not None:

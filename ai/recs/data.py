@@ -44,7 +44,8 @@ def build_interactions(
     unknown = [name for name in event_types if name not in EVENT_WEIGHTS]
     if unknown:
         raise ValueError(f"Unknown event types for training: {', '.join(unknown)} (known: {', '.join(EVENT_WEIGHTS)})")
-    events = Event.objects.filter(event_type__in=event_types, product_id__isnull=False)
+    # Events API clients sent without a shop-wide grant stay out of what the shop learns as a whole.
+    events = Event.objects.filter(event_type__in=event_types, product_id__isnull=False, shop_wide=True)
     if since is not None:
         events = events.filter(created_at__gte=since)
     if until is not None:

@@ -102,7 +102,7 @@ def _map_popular(catalogue, keys, scores, categories, version_id) -> Popular:
 def _event_popularity() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Weighted counts of purchases, add-to-baskets and views over the last 90 days of stored events
     (one grouped query), for the COLD_POPULAR_MAX most popular products, with their categories."""
-    events = Event.objects.filter(event_type__in=list(EVENT_WEIGHTS), product_id__isnull=False)
+    events = Event.objects.filter(event_type__in=list(EVENT_WEIGHTS), product_id__isnull=False, shop_wide=True)
     latest = events.aggregate(latest=Max("created_at"))["latest"]
     counts: dict[int, float] = {}
     if latest is not None:

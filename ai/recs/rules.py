@@ -100,8 +100,10 @@ def preselect(
 
 
 def is_repeat_purchase(product: ProductInfo, repeat_categories: Sequence) -> bool:
+    """Whether any of the product's categories (by id or name) is a repeat-purchase category."""
     wanted = {str(c).lower() for c in repeat_categories}
-    return str(product.category_id).lower() in wanted or product.category_name.lower() in wanted
+    names = {str(c).lower() for c in product.all_category_ids} | {n.lower() for n in product.all_category_names}
+    return bool(names & wanted)
 
 
 def select(

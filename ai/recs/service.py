@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -152,12 +153,14 @@ def recommend(
     basket_product_ids: Iterable[int] = (),
     limit: int | None = None,
     exclude: Iterable[int] = (),
+    request: Any = None,
 ) -> RecommendationList:
     """A list of products for one placement, by the placement's blend, after the business rules.
 
     `basket_product_ids` are the products of the current basket (the "basket" placement's seeds) or of
     the order just placed ("confirmation"); they are never recommended back. `exclude` are products
-    shown elsewhere on the same page (see `ai.recs.page`): never repeated.
+    shown elsewhere on the same page (see `ai.recs.page`): never repeated. `request` goes to the adapter's
+    `get_products`, which may price the products for that shopper.
     """
     strategy = _placement(placement, product_id)
     limit = _clean_limit(limit)
@@ -191,7 +194,7 @@ def recommend(
     candidates = [int(p) for p in catalogue.ids[ranked]]
     seeds = strategy.explanation_seeds(ask) if strategy.explains else []
     # One adapter call for the candidates and the products an explanation may name.
-    products = adapter.get_products(candidates + seeds) if candidates else {}
+    products = adapter.get_products(candidates + seeds, request=request) if candidates else {}
     items = rules.select(candidates, products, limit=limit, bought=bought, repeat_categories=repeat_categories)
     reasons = explain(items, used, seeds, products, basket=set(basket), bought=bought) if strategy.explains else {}
 

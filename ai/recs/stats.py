@@ -87,7 +87,8 @@ def performance(*, days: int = 30, now: datetime | None = None) -> Performance:
 
     counts = (
         Event.objects.filter(
-            event_type__in=[EventType.REC_IMPRESSION, EventType.REC_CLICK], created_at__gte=since, created_at__lte=now
+            event_type__in=[EventType.REC_IMPRESSION, EventType.REC_CLICK], created_at__gte=since, created_at__lte=now,
+            shop_wide=True,
         )
         .annotate(day=TruncDate("created_at"))
         .values("day", "placement", "model_version_id", "event_type")

@@ -108,6 +108,7 @@ def _recommendations(context, placement: str, product, items, limit) -> dict[str
             basket_product_ids=basket + [p for p in context_items if p not in basket],
             limit=_limit(limit),
             exclude=page.ids(),
+            request=request,
         )
     except RecommendationError:
         if settings.DEBUG:

@@ -16,6 +16,17 @@ class ApiKey(models.Model):
     prefix = models.CharField(max_length=16, unique=True, help_text="The first characters of the key, to recognise it.")
     hashed_key = models.CharField(max_length=128, editable=False)
     scope = models.CharField(max_length=8, choices=Scope.choices, default=Scope.READ)
+    # Powers over the AI plug-in that only staff grant (in the admin or with create_api_key), beyond the scope.
+    trusted_storefront = models.BooleanField(
+        default=False,
+        help_text="Trusted storefront backend: may ask for a shopper's personal recommendations (user= or visitor=).",
+    )
+    ai_model_control = models.BooleanField(
+        default=False, help_text="May start and cancel training runs and promote or roll back the shop-wide models."
+    )
+    events_shop_wide = models.BooleanField(
+        default=False, help_text="The events this key sends count in shop-wide popularity (off: only for their shopper)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)

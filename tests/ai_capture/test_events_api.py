@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 from django.test import override_settings
@@ -145,12 +144,18 @@ def test_signed_in_customers_are_refused():
     assert Event.objects.count() == 0
 
 
-@pytest.mark.parametrize("scope, allowed", [("read", False), ("write", True), ("ai", True), (None, False)])
-def test_api_key_scope_decides(product, scope, allowed):
+@pytest.mark.parametrize(
+    "scopes, allowed",
+    [({"recommendations"}, False), ({"recommendations", "events"}, True), ({"events", "models:read"}, True), (set(), False)],
+)
+def test_the_api_clients_events_scope_decides(product, scopes, allowed):
     from django.contrib.auth.models import AnonymousUser
 
+    from ai.adapter import ApiClient
+
     request = APIRequestFactory().post(URL, {"events": [view_event(product.pk)]}, format="json")
-    force_authenticate(request, user=AnonymousUser(), token=SimpleNamespace(scope=scope))
+    client = ApiClient(id="key:test", scopes=frozenset(scopes), owner=product.merchant_id)
+    force_authenticate(request, user=AnonymousUser(), token=client)
     response = EventBatchView.as_view()(request)
     assert (response.status_code == 201) is allowed
     assert Event.objects.count() == (1 if allowed else 0)
@@ -158,10 +163,9 @@ def test_api_key_scope_decides(product, scope, allowed):
 
 def test_real_api_keys_with_the_ai_scope_can_send_events(product):
     from shop.services.api_keys import create_api_key
-    from tests.factories import MerchantFactory
 
-    _, raw_ai = create_api_key(MerchantFactory(), scope="ai")
-    _, raw_read = create_api_key(MerchantFactory(), scope="read")
+    _, raw_ai = create_api_key(product.merchant, scope="ai")
+    _, raw_read = create_api_key(product.merchant, scope="read")
     client = APIClient()
 
     ok = client.post(URL, {"events": [view_event(product.pk)]}, format="json", HTTP_AUTHORIZATION=f"Bearer {raw_ai}")

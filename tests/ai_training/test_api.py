@@ -4,6 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from ai.models import ModelVersion, TrainingRun
+from shop.models import ApiKey
 from shop.services.api_keys import create_api_key
 from tests.factories import MerchantFactory, StaffFactory, UserFactory
 
@@ -17,8 +18,10 @@ def staff_api(db):
     return client
 
 
-def key_client(scope: str) -> APIClient:
-    _, raw = create_api_key(MerchantFactory(), scope=scope)
+def key_client(scope: str, *, model_control: bool = False) -> APIClient:
+    api_key, raw = create_api_key(MerchantFactory(), scope=scope)
+    if model_control:
+        ApiKey.objects.filter(pk=api_key.pk).update(ai_model_control=True)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     return client
@@ -56,10 +59,12 @@ def test_bad_training_requests_get_400_and_store_nothing(staff_api, payload, fie
     assert not TrainingRun.objects.exists()
 
 
-@pytest.mark.parametrize("scope, status", [("ai", 202), ("write", 403), ("read", 403)])
-def test_only_keys_with_the_ai_scope_may_train(db, scope, status, django_capture_on_commit_callbacks):
+@pytest.mark.parametrize(
+    "scope, control, status", [("ai", True, 202), ("ai", False, 403), ("write", True, 202), ("write", False, 403), ("read", False, 403)]
+)
+def test_only_keys_staff_granted_model_control_may_train(db, scope, control, status, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
-        response = key_client(scope).post("/api/v1/training-runs/", {"kind": "popularity"}, format="json")
+        response = key_client(scope, model_control=control).post("/api/v1/training-runs/", {"kind": "popularity"}, format="json")
     assert response.status_code == status, response.content
     if status == 403:
         assert response.json()["error"]["code"] == "permission_denied"

@@ -310,3 +310,63 @@ def test_staff_linked_to_a_merchant_sees_only_that_merchant(merchant, other_merc
     everyone = APIClient()
     everyone.force_login(_staff("shop.view_product"))
     assert everyone.get("/api/v1/products/").json()["count"] == 2
+
+AI_PATHS = ("/api/v1/events", "/api/v1/recommendations", "/api/v1/training-runs", "/api/v1/models")
+AI_BODIES = {
+    "/api/v1/events/": {"events": [{"event_type": "purchase", "user_id": 0, "product_id": 0, "visitor_id": "v"}]},
+    "/api/v1/training-runs/": {"kind": "popularity", "options": {}},
+    "/api/v1/models/rollback/": {"kind": "popularity"},
+}
+
+
+def ai_snapshot() -> dict:
+    from ai.models import Event, ModelVersion, TrainingRun
+
+    return {
+        "events": list(Event.objects.order_by("pk").values()),
+        "runs": list(TrainingRun.objects.order_by("pk").values("pk", "status", "cancel_requested")),
+        "versions": list(ModelVersion.objects.order_by("pk").values("pk", "status")),
+    }
+
+
+@pytest.mark.parametrize("who", ["rival ai key", "staff without permissions"])
+def test_ai_endpoint_walk_changes_nothing_and_reveals_no_shopper(who, merchant, other_merchant, product, foreign_client, db):
+    """Every ai endpoint, walked by a rival merchant's `ai` key (no staff grants) and by a staff member without
+    permissions: nothing is created, cancelled, promoted or rolled back; no personal list of our customer."""
+    from ai.models import Event, ModelVersion, TrainingRun
+    from shop.models import ApiKey
+    from tests.factories import UserFactory
+
+    customer = UserFactory()
+    order = make_order([(product, 1)])
+    order.user = customer
+    order.save(update_fields=["user"])
+    Event.objects.create(event_type="purchase", user=customer, product_id=product.pk, visitor_id="", created_at=order.placed_at)
+    run = TrainingRun.objects.create(kind="popularity")
+    version = ModelVersion.objects.create(kind="popularity", version=1, artifact_dir="x", checksums={})
+    AI_BODIES["/api/v1/events/"]["events"][0].update(user_id=customer.pk, product_id=product.pk)
+    if who == "rival ai key":
+        ApiKey.objects.filter(pk=foreign_client.api_key.pk).update(scope=ApiKey.Scope.AI)
+        caller = foreign_client
+    else:
+        caller = APIClient()
+        caller.force_login(UserFactory(is_staff=True))
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    operations = sorted(
+        (method.upper(), path) for path, item in schema["paths"].items() if path.startswith(AI_PATHS)
+        for method in item if method in {"get", "post", "put", "patch", "delete"}
+    )
+    assert len(operations) == 10, operations
+    before = ai_snapshot()
+    for method, template in operations:
+        path = template.replace("training-runs/{id}", f"training-runs/{run.pk}").replace("{id}", str(version.pk))
+        if template == "/api/v1/recommendations/":
+            path += f"?placement=home&user={customer.pk}"
+        response = caller.generic(method, path, json.dumps(AI_BODIES.get(template, {})), content_type="application/json")
+        label = (who, method, template, response.status_code, response.content[:200])
+        if who == "rival ai key" and method == "GET" and template.startswith(("/api/v1/training-runs", "/api/v1/models")):
+            assert response.status_code == 200, label  # the shop's model registry is readable with the ai scope
+            assert "worker" not in response.content.decode() and "artifact_dir" not in response.content.decode(), label
+        else:
+            assert response.status_code in (400, 403), label
+    assert ai_snapshot() == before

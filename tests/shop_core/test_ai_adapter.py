@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from ai.adapter import CustomerInfo, OrderLineInfo, ProductInfo
+from ai.adapter import OrderLineInfo, ProductInfo
 from ai.conf import ai_settings
 from shop.ai_adapter import ShopAdapter
 from shop.models import OrderStatus
@@ -104,13 +104,3 @@ def test_basket_product_ids(adapter, shopper, catalogue):
     assert adapter.basket_product_ids(shopper.request()) == set()
     baskets.add_to_basket(shopper.request(), catalogue["candle"].pk, 1)
     assert adapter.basket_product_ids(shopper.request()) == {catalogue["candle"].pk}
-
-
-def test_customers(db, adapter, django_assert_num_queries):
-    ada, bob = UserFactory(username="ada"), UserFactory(username="bob")
-    assert adapter.get_customer(ada.pk) == CustomerInfo(
-        id=ada.pk, email="ada@example.com", date_joined=ada.date_joined, extra={"username": "ada"}
-    )
-    assert adapter.get_customer(999999) is None
-    with django_assert_num_queries(1):
-        assert set(adapter.customers([ada.pk, bob.pk, 999999])) == {ada.pk, bob.pk}
