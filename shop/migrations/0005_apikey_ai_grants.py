@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shop', '0003_stock_adjustment_reference'),
+        ('shop', '0004_order_parts'),
     ]
 
     operations = [
