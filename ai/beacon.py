@@ -15,17 +15,18 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
+from rest_framework.exceptions import APIException, ParseError
+from rest_framework.parsers import BaseParser
+from rest_framework.throttling import SimpleRateThrottle
 
 from .conf import ai_settings
-from .models import Event, EventType, ModelVersion
-from .tracking import event_transaction
+from .models import Event, EventType
+from .tracking import event_transaction, visitor_id_for
 
 BEACON_EVENT_TYPES = (EventType.REC_IMPRESSION, EventType.REC_CLICK)
 PLACEMENT_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -34,7 +35,7 @@ LIST_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{0,64}$")
 MAX_POSITION = 1000
 MAX_PRODUCTS_PER_IMPRESSION = 100
 MAX_ID = 2**63  # ids are stored in 64-bit integer columns
-RATE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+MAX_DEPTH = 8  # a beacon is {"events": [{... "product_ids": [...]}]}: 4 levels; anything much deeper is junk
 
 
 class BeaconError(Exception):
@@ -66,46 +67,85 @@ def is_same_origin(request: HttpRequest) -> bool:
     return False
 
 
-def parse_rate(rate: str) -> tuple[int, int]:
-    """"120/m" → (120, 60)."""
-    try:
-        count, unit = rate.split("/")
-        return int(count), RATE_UNITS[unit.strip().lower()[0]]
-    except (ValueError, KeyError, IndexError) as exc:
-        raise ValueError(f"Invalid rate {rate!r}: use COUNT/s, COUNT/m, COUNT/h or COUNT/d") from exc
+def client_ip(request: HttpRequest) -> str:
+    """The client's address: the first address of AI_CLIENT_IP_HEADER when a trusted proxy sets it, else REMOTE_ADDR."""
+    header = ai_settings.CLIENT_IP_HEADER
+    if header:
+        forwarded = request.META.get(header, "").split(",")[0].strip()
+        if forwarded:
+            return forwarded[:64]
+    return request.META.get("REMOTE_ADDR", "")[:64]
 
 
-def _now() -> float:
-    return time.time()
+class BeaconVisitorThrottle(SimpleRateThrottle):
+    """AI_BEACON_RATE_LIMIT per visitor id (a request without a valid one is left to the IP throttle)."""
+
+    scope = "ai_beacon_visitor"
+
+    def get_rate(self) -> str:
+        return ai_settings.BEACON_RATE_LIMIT
+
+    def get_cache_key(self, request, view) -> str | None:
+        visitor_id = visitor_id_for(request._request)
+        return self.cache_format % {"scope": self.scope, "ident": visitor_id} if visitor_id else None
 
 
-def over_rate_limit(ident: str, rate: str | None = None) -> bool:
-    """Count one hit for `ident` in the current fixed window; True once it exceeds the rate."""
-    limit, period = parse_rate(rate or ai_settings.BEACON_RATE_LIMIT)
-    key = f"ai:beacon:{ident}:{int(_now() // period)}"
-    if cache.add(key, 1, timeout=period + 1):
-        return False
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=period + 1)
-        count = 1
-    return count > limit
+class BeaconIPThrottle(SimpleRateThrottle):
+    """AI_BEACON_RATE_LIMIT_IP per client IP, whatever cookie the request carries (a fresh visitor id is
+    no fresh allowance)."""
+
+    scope = "ai_beacon_ip"
+
+    def get_rate(self) -> str:
+        return ai_settings.BEACON_RATE_LIMIT_IP
+
+    def get_cache_key(self, request, view) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": client_ip(request._request)}
 
 
-def read_body(request: HttpRequest) -> bytes:
-    """The body, refusing (413) anything over AI_BEACON_MAX_BYTES without reading it all."""
-    max_bytes = ai_settings.BEACON_MAX_BYTES
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > max_bytes:
-        raise BeaconError(f"Beacon too large: at most {max_bytes} bytes.", status=413)
-    body = request.read(max_bytes + 1)
-    if len(body) > max_bytes:
-        raise BeaconError(f"Beacon too large: at most {max_bytes} bytes.", status=413)
-    return body
+class BeaconTooLarge(APIException):
+    status_code = 413
+    default_code = "too_large"
+
+
+class BeaconJSONParser(BaseParser):
+    """JSON bodies up to AI_BEACON_MAX_BYTES, nested at most MAX_DEPTH deep (sendBeacon sends text/plain)."""
+
+    media_type = "application/json"
+
+    def parse(self, stream, media_type=None, parser_context=None) -> Any:
+        max_bytes = ai_settings.BEACON_MAX_BYTES
+        request = (parser_context or {}).get("request")
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0
+        except ValueError:
+            declared = 0
+        if declared > max_bytes:
+            raise BeaconTooLarge(f"Beacon too large: at most {max_bytes} bytes.")
+        body = stream.read(max_bytes + 1) if stream is not None else b""
+        if len(body) > max_bytes:
+            raise BeaconTooLarge(f"Beacon too large: at most {max_bytes} bytes.")
+        try:
+            payload = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            raise ParseError(f"Body is not valid JSON: {exc}") from exc
+        if _depth(payload) > MAX_DEPTH:
+            raise ParseError(f"Body is not valid JSON: nested more than {MAX_DEPTH} levels deep.")
+        return payload
+
+
+class BeaconTextParser(BeaconJSONParser):
+    media_type = "text/plain"
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    if level > MAX_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level + 1)
+    return level
 
 
 def _positive_int(value: Any) -> int | None:
@@ -156,12 +196,10 @@ def _validate_event(item: Any) -> tuple[dict[str, Any] | None, dict[str, str]]:
     return (None if errors else row), errors
 
 
-def parse_beacon(body: bytes) -> list[dict[str, Any]]:
-    """Validated event rows from a beacon body, or BeaconError (400) saying what is wrong."""
-    try:
-        payload = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BeaconError(f"Body is not valid JSON: {exc}") from exc
+def parse_beacon(payload: Any) -> list[dict[str, Any]]:
+    """Validated event rows from a parsed beacon body, or BeaconError (400) saying what is wrong.
+
+    Products and model versions must exist: checked with the events API's own `reference_errors`."""
     if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
         raise BeaconError('Body must be a JSON object {"events": [...]}.')
     items = payload["events"]
@@ -179,13 +217,21 @@ def parse_beacon(body: bytes) -> list[dict[str, Any]]:
             rows.append(row)
     if errors:
         raise BeaconError("Invalid events; nothing was stored.", errors=errors)
-    version_ids = {row["model_version_id"] for row in rows} - {None}
-    if version_ids:
-        known = set(ModelVersion.objects.filter(pk__in=version_ids).values_list("pk", flat=True))
-        unknown = version_ids - known
-        if unknown:
-            raise BeaconError(f"Unknown model version(s): {', '.join(map(str, sorted(unknown)))}.")
+    _check_references(rows)
     return rows
+
+
+def _check_references(rows: list[dict[str, Any]]) -> None:
+    """Unknown model versions or products (a click's product, every product of an impression) refuse the beacon."""
+    from .api.events import reference_errors
+
+    # One row per product id named, so that impressions' lists are checked like clicks.
+    named = [{"model_version_id": row["model_version_id"], "product_id": row.get("product_id")} for row in rows]
+    named += [{"product_id": pid} for row in rows for pid in row.get("extra", {}).get("product_ids", [])]
+    errors = reference_errors(named)
+    if errors:
+        messages = sorted({message for fields in errors.values() for texts in fields.values() for message in texts})
+        raise BeaconError(" ".join(messages))
 
 
 def store_beacon_events(rows: list[dict[str, Any]], *, visitor_id: str, user_id: int | None) -> int:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -26,7 +25,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from .conf import ai_settings
-from .middleware import tracking_allowed
+from .middleware import tracking_allowed, valid_visitor_id
 from .models import Event, EventType, ModelVersion
 
 logger = logging.getLogger(__name__)
@@ -50,11 +49,7 @@ def visitor_id_for(request: HttpRequest) -> str:
     if visitor_id:
         return visitor_id
     cookie = request.COOKIES.get(ai_settings.VISITOR_COOKIE, "")
-    try:
-        uuid.UUID(cookie)
-    except ValueError:
-        return ""
-    return cookie[:VISITOR_ID_MAX_LENGTH]
+    return cookie if valid_visitor_id(cookie) else ""
 
 
 def is_tracking(request: HttpRequest) -> bool:
@@ -175,6 +170,9 @@ def _purchase_event(
     )
 
 
+OPTED_OUT = "opted_out"  # marks an order whose shopper opted out: never recorded, never backfilled
+
+
 def record_purchase(
     *,
     order_id: int,
@@ -182,14 +180,21 @@ def record_purchase(
     visitor_id: str | None,
     lines: Iterable[Sequence],
     placed_at: datetime | None = None,
+    tracking_allowed: bool = True,
 ) -> int:
     """One `purchase` event per order line `(product_id, quantity, unit_price)`; returns how many were stored.
 
-    Called once by the shop after the order commits (pass `visitor_id=""` for a visitor who opted out).
-    Never raises: the order is placed whatever happens here, and the backfill can catch it up later.
+    Called once by the shop after the order commits, with `tracking_allowed=False` (request.ai_tracking)
+    when the shopper opted out (cookie, Do-Not-Track, Global Privacy Control): then nothing about the
+    purchase is stored, only a marker of the order id (no user, visitor or product) so that the backfill
+    leaves it out too. Never raises: the order is placed whatever happens here.
     """
     try:
         placed_at = placed_at or timezone.now()
+        if not tracking_allowed or not ai_settings.TRACKING_ENABLED:
+            with event_transaction():
+                Event.objects.create(event_type=OPTED_OUT, visitor_id="", extra={"order_id": order_id}, created_at=placed_at)
+            return 0
         vid = _purchase_visitor_id(visitor_id, user_id, order_id)
         events = [
             _purchase_event(
@@ -208,8 +213,12 @@ def record_purchase(
 
 
 def purchased_order_ids() -> set[int]:
-    """Ids of the orders that already have purchase events."""
-    values = Event.objects.filter(event_type=EventType.PURCHASE).values_list("extra__order_id", flat=True).distinct()
+    """Ids of the orders that already have purchase events, or whose shopper opted out (never backfilled)."""
+    values = (
+        Event.objects.filter(event_type__in=[EventType.PURCHASE, OPTED_OUT])
+        .values_list("extra__order_id", flat=True)
+        .distinct()
+    )
     return {int(value) for value in values if value is not None}
 
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 import logging
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import APIException, PermissionDenied
+from rest_framework.permissions import BasePermission
+from rest_framework.views import APIView
 
 from . import beacon
+from .api.base import ai_exception_handler
 from .conf import ai_settings
 from .middleware import tracking_allowed
 from .models import Event
@@ -17,39 +21,76 @@ from .tracking import is_tracking, visitor_id_for
 
 logger = logging.getLogger(__name__)
 
-BEACON_CONTENT_TYPES = ("application/json", "text/plain")
 OPT_OUT_COOKIE_AGE = 5 * 365 * 86400
 
 
-def _error(status: int, code: str, message: str, fields: dict | None = None) -> JsonResponse:
-    return JsonResponse({"error": {"code": code, "message": message, "fields": fields or {}}}, status=status)
+class SameOrigin(BasePermission):
+    """Beacons come from this site's own pages (checked from Sec-Fetch-Site, Origin or Referer): the same-origin
+    check stands in for the CSRF token, which `navigator.sendBeacon` cannot send."""
+
+    message = "Beacons are accepted from this site's own pages only."
+    code = "cross_origin"
+
+    def has_permission(self, request, view) -> bool:
+        return beacon.is_same_origin(request._request)
 
 
-# CSRF-exempt because sendBeacon cannot send the token; the same-origin check below takes its place.
-@csrf_exempt
-@require_POST
-def beacon_view(request: HttpRequest) -> HttpResponse:
-    """Store what only the browser sees (recommendations scrolled into view, clicks on them). 204 on success."""
-    if not beacon.is_same_origin(request):
-        return _error(403, "cross_origin", "Beacons are accepted from this site's own pages only.")
-    if request.content_type not in BEACON_CONTENT_TYPES:
-        return _error(415, "unsupported_media_type", "Send the beacon as application/json or text/plain JSON.")
-    try:
-        body = beacon.read_body(request)
-        if not is_tracking(request):
+class SessionUser(BaseAuthentication):
+    """The shopper Django's session middleware found (CSRF is replaced by the same-origin check)."""
+
+    def authenticate(self, request):
+        user = getattr(request._request, "user", None)
+        return (user, None) if user is not None and user.is_authenticated else None
+
+
+class BeaconRejected(APIException):
+    status_code = 400
+    default_code = "invalid"
+
+    def __init__(self, error: beacon.BeaconError) -> None:
+        super().__init__(error.message, code={413: "too_large"}.get(error.status, "invalid"))
+        self.status_code = error.status
+        self.fields = error.errors
+
+
+class BeaconView(APIView):
+    """`POST /ai/beacon/`: what only the browser sees (recommendation lists scrolled into view, clicks on them).
+
+    204 on success, and for opted-out visitors (accepted, nothing stored). No authentication of its own: the
+    shopper is whoever Django's session middleware says. Throttled per visitor and per client IP."""
+
+    authentication_classes = [SessionUser]
+    permission_classes = [SameOrigin]
+    throttle_classes = [beacon.BeaconVisitorThrottle, beacon.BeaconIPThrottle]
+    parser_classes = [beacon.BeaconJSONParser, beacon.BeaconTextParser]
+
+    def permission_denied(self, request, message=None, code=None):
+        raise PermissionDenied(message, code)  # a cross-origin beacon is refused, signed in or not
+
+    def get_exception_handler(self):
+        def handle(exc, context):
+            response = ai_exception_handler(exc, context)
+            if isinstance(exc, BeaconRejected) and exc.fields:
+                response.data["error"]["fields"] = exc.fields
+            return response
+
+        return handle
+
+    def post(self, request):
+        payload = request.data  # 415 for another content type, 413 too large, 400 not JSON
+        django_request = request._request
+        if not is_tracking(django_request):
             return HttpResponse(status=204)  # opted out: accepted, and nothing is stored
-        visitor_id = visitor_id_for(request)
-        ident = visitor_id or f"ip:{request.META.get('REMOTE_ADDR', '')}"
-        if beacon.over_rate_limit(ident):
-            return _error(429, "rate_limited", "Too many beacons; try again later.")
-        rows = beacon.parse_beacon(body)
-    except beacon.BeaconError as exc:
-        code = {413: "too_large"}.get(exc.status, "invalid")
-        return _error(exc.status, code, exc.message, exc.errors)
-    user = getattr(request, "user", None)
-    user_id = user.pk if user is not None and user.is_authenticated else None
-    beacon.store_beacon_events(rows, visitor_id=visitor_id, user_id=user_id)
-    return HttpResponse(status=204)
+        try:
+            rows = beacon.parse_beacon(payload)
+        except beacon.BeaconError as exc:
+            raise BeaconRejected(exc) from None
+        user_id = request.user.pk if request.user.is_authenticated else None
+        beacon.store_beacon_events(rows, visitor_id=visitor_id_for(django_request), user_id=user_id)
+        return HttpResponse(status=204)
+
+
+beacon_view = BeaconView.as_view()
 
 
 @require_http_methods(["GET", "POST"])

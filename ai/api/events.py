@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from ..adapter import ApiClient
 from ..conf import ai_settings
 from ..models import Event, ModelVersion
-from ..tracking import EVENT_NAME_RE, record_events_bulk
+from ..tracking import EVENT_NAME_RE, OPTED_OUT, record_events_bulk
 from . import scopes
 from .base import AiApiMixin, client_of
 from .permissions import StaffPermissionOrScope
@@ -73,6 +73,8 @@ class EventInSerializer(serializers.Serializer):
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("event_type") == OPTED_OUT:
+            raise serializers.ValidationError({"event_type": f"{OPTED_OUT!r} is reserved: ai records it itself."})
         if not attrs.get("visitor_id") and attrs.get("user_id") is None:
             raise serializers.ValidationError({"visitor_id": "Give a visitor_id or a user_id."})
         return attrs

@@ -68,10 +68,15 @@ def _clean_email(email: str | None, user) -> str:
     return email
 
 
-def _record_purchase(*, order_id: int, user_id: int | None, visitor_id: str, lines: list, placed_at: datetime) -> None:
+def _record_purchase(
+    *, order_id: int, user_id: int | None, visitor_id: str, lines: list, placed_at: datetime, ai_tracking: bool = True
+) -> None:
     from ai import tracking
 
-    tracking.record_purchase(order_id=order_id, user_id=user_id, visitor_id=visitor_id, lines=lines, placed_at=placed_at)
+    tracking.record_purchase(
+        order_id=order_id, user_id=user_id, visitor_id=visitor_id, lines=lines, placed_at=placed_at,
+        tracking_allowed=ai_tracking,
+    )
 
 
 def _create_order(**values) -> Order:
@@ -95,6 +100,7 @@ def place_order(
     payment_method: str,
     placed_at: datetime | None = None,
     visitor_id: str = "",
+    ai_tracking: bool = True,
 ) -> Order:
     """Turn `basket` into an order and return it.
 
@@ -180,6 +186,7 @@ def place_order(
             order_id=order.pk,
             user_id=user.pk if user else None,
             visitor_id=visitor_id,
+            ai_tracking=ai_tracking,
             lines=[(line.product_id, line.quantity, line.unit_price) for line in order_lines],
             placed_at=placed_at,
         )

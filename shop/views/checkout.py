@@ -63,6 +63,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
                 shipping_method=data["shipping_method"],
                 payment_method=data["payment_method"],
                 visitor_id=request.visitor_id if getattr(request, "ai_tracking", False) else "",
+                ai_tracking=bool(getattr(request, "ai_tracking", False)),
             )
         except ShopError as exc:
             for field, message in exc.fields.items():

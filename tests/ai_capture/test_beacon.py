@@ -16,6 +16,14 @@ pytestmark = pytest.mark.django_db
 SAME_ORIGIN = {"HTTP_ORIGIN": "http://testserver"}
 
 
+@pytest.fixture(autouse=True)
+def catalogue(db):
+    """The products the beacons below name (4, 5, 6): a beacon naming a product that does not exist is refused."""
+    from tests.factories import ProductFactory
+
+    return [ProductFactory(pk=pk) for pk in (4, 5, 6)]
+
+
 @pytest.fixture
 def url():
     return reverse("ai:beacon")
@@ -170,8 +178,7 @@ def test_too_many_events_in_one_beacon_is_refused(client, url, visitor):
 
 
 @override_settings(AI_BEACON_RATE_LIMIT="3/m")
-def test_beacons_are_rate_limited_per_visitor(client, url, visitor, monkeypatch):
-    monkeypatch.setattr("ai.beacon._now", lambda: 1_800_000_000.0)  # one fixed window, whatever the clock
+def test_beacons_are_rate_limited_per_visitor(client, url, visitor):
     statuses = [send(client, url, {"events": [click()]}).status_code for _ in range(5)]
     assert statuses == [204, 204, 204, 429, 429]
     assert Event.objects.count() == 3
@@ -230,3 +237,48 @@ def test_any_json_gets_204_or_a_clear_400_never_a_server_error(client, url, visi
         assert Event.objects.count() == before
     else:
         assert Event.objects.count() == before + len(payload["events"])
+
+
+def test_a_beacon_naming_products_that_do_not_exist_is_refused(client, url, visitor):
+    response = send(client, url, {"events": [impression(product_ids=[4, 99999]), click(product_id=88888)]})
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == "Unknown product: 88888. Unknown product: 99999."
+    assert Event.objects.count() == 0
+
+
+@override_settings(AI_BEACON_RATE_LIMIT="1000/m", AI_BEACON_RATE_LIMIT_IP="3/m")
+def test_a_fresh_visitor_cookie_is_no_fresh_allowance_the_client_ip_is_throttled_too(client, url):
+    statuses = []
+    for _ in range(5):
+        client.cookies["aisle_vid"] = uuid.uuid4().hex  # every beacon from a "new" visitor
+        statuses.append(send(client, url, {"events": [click()]}).status_code)
+    assert statuses == [204, 204, 204, 429, 429]
+    assert Event.objects.count() == 3
+    other_ip = send(client, url, {"events": [click()]}, REMOTE_ADDR="10.9.8.7", **SAME_ORIGIN)
+    assert other_ip.status_code == 204
+
+
+@override_settings(AI_BEACON_RATE_LIMIT="1000/m", AI_BEACON_RATE_LIMIT_IP="2/m", AI_CLIENT_IP_HEADER="HTTP_X_FORWARDED_FOR")
+def test_behind_a_trusted_proxy_the_configured_header_names_the_client(client, url, visitor):
+    def from_ip(ip):
+        return send(client, url, {"events": [click()]}, HTTP_X_FORWARDED_FOR=f"{ip}, 10.0.0.1", **SAME_ORIGIN).status_code
+
+    assert [from_ip("203.0.113.5") for _ in range(3)] == [204, 204, 429]
+    assert from_ip("203.0.113.6") == 204
+
+
+def test_the_beacon_is_a_drf_view_with_throttles_and_a_text_plain_json_parser():
+    from rest_framework.views import APIView
+
+    from ai import beacon
+    from ai.views import BeaconView
+
+    assert issubclass(BeaconView, APIView)
+    assert BeaconView.throttle_classes == [beacon.BeaconVisitorThrottle, beacon.BeaconIPThrottle]
+    assert {parser.media_type for parser in BeaconView.parser_classes} == {"application/json", "text/plain"}
+
+
+def test_a_deeply_nested_beacon_gets_400(client, url, visitor):
+    response = send(client, url, '{"events": ' + "[" * 3000 + "]" * 3000 + "}")
+    assert response.status_code == 400
+    assert "nested" in response.json()["error"]["message"] or "not valid JSON" in response.json()["error"]["message"]
