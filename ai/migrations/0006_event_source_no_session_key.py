@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ai', '0004_classifier_reports'),
+        ('ai', '0005_trainingrun_status_detail'),
     ]
 
     operations = [

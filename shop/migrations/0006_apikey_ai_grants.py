@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shop', '0004_order_parts'),
+        ('shop', '0005_inventory_purchase_orders'),
     ]
 
     operations = [
