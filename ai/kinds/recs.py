@@ -156,7 +156,10 @@ class RecsKind(ModelKind):
         since = None
         if ctx.options.get("since_days"):
             since = datetime.now(UTC) - timedelta(days=int(ctx.options["since_days"]))
-        return build_interactions(since=since, all_products=self.all_products, with_texts=self.with_texts)
+        text_init = bool(ctx.options.get("text_init"))  # text-aware items: every product, with its text
+        return build_interactions(
+            since=since, all_products=self.all_products or text_init, with_texts=self.with_texts or text_init
+        )
 
     def algorithm_options(self, ctx: TrainingContext) -> dict[str, Any]:
         return {k: v for k, v in ctx.options.items() if k not in self.kind_options}
@@ -299,6 +302,7 @@ class SASRecKind(RecsKind):
         "seed": 0,
         "loss": "auto",
         "negatives": 256,
+        "text_init": False,
     }
     option_ranges = {
         "since_days": (0, 36500), "epochs": (1, 500), "patience": (1, 100), "max_len": (2, 500), "hidden": (8, 1024),

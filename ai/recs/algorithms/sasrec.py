@@ -33,6 +33,7 @@ from ai.recs.base import Interactions, ProgressFn, Recommender
 SAMPLED_ABOVE = 5_000
 LOSSES = ("auto", "softmax", "sampled")
 SAMPLINGS = ("uniform", "popularity")
+TEXT_DIM = 384  # all-MiniLM-L6-v2
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
@@ -42,13 +43,25 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
 
 
 class SASRecNet(nn.Module):
-    def __init__(self, n_items: int, *, max_len: int, hidden: int, layers: int, heads: int, dropout: float):
+    """`text_dim` > 0 makes the item table text-aware: each item's vector is its learned id embedding
+    (kept only for items seen in training: `id_mask`) plus a learned projection of its frozen product
+    text embedding (`text_emb`), so that new and rare products get a place from their description."""
+
+    def __init__(
+        self, n_items: int, *, max_len: int, hidden: int, layers: int, heads: int, dropout: float, text_dim: int = 0
+    ):
         super().__init__()
         self.hidden = hidden
         self.item_emb = nn.Embedding(n_items + 1, hidden, padding_idx=0)
         nn.init.normal_(self.item_emb.weight, std=0.02)
         with torch.no_grad():
             self.item_emb.weight[0].zero_()
+        self.text_proj: nn.Linear | None = None
+        if text_dim:
+            self.register_buffer("text_emb", torch.zeros(n_items + 1, text_dim))
+            self.register_buffer("id_mask", torch.ones(n_items + 1, 1))
+            self.text_proj = nn.Linear(text_dim, hidden, bias=False)
+        self._frozen_table: torch.Tensor | None = None
         config = GPT2Config(
             vocab_size=1,  # items come in as inputs_embeds; GPT2's own token table is unused
             n_positions=max_len,
@@ -66,14 +79,29 @@ class SASRecNet(nn.Module):
         )
         self.encoder = GPT2Model(config)
 
+    def train(self, mode: bool = True) -> SASRecNet:
+        self._frozen_table = None
+        return super().train(mode)
+
+    def table(self) -> torch.Tensor:
+        """The item vectors (row 0: padding); computed once while the model is not training."""
+        if self.text_proj is None:
+            return self.item_emb.weight
+        if self._frozen_table is not None and not self.training:
+            return self._frozen_table
+        table = self.item_emb.weight * self.id_mask + self.text_proj(self.text_emb)
+        if not self.training:
+            self._frozen_table = table.detach()
+        return table
+
     def forward(self, items: torch.Tensor) -> torch.Tensor:
         """Hidden states (batch, length, hidden) for right-padded item sequences (0 = padding)."""
-        embeds = self.item_emb(items) * math.sqrt(self.hidden)
+        embeds = nn.functional.embedding(items, self.table()) * math.sqrt(self.hidden)
         return self.encoder(inputs_embeds=embeds).last_hidden_state
 
     def item_logits(self, hidden: torch.Tensor) -> torch.Tensor:
         """Scores of every real item (padding index dropped): column j is item index j."""
-        return hidden @ self.item_emb.weight[1:].T
+        return hidden @ self.table()[1:].T
 
 
 def _pad_right(sequences: list[np.ndarray], length: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -111,6 +139,7 @@ class SASRec(Recommender):
         loss: str = "auto",
         negatives: int = 256,
         sampling: str = "uniform",
+        text_init: bool = False,
     ):
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}, not {loss!r}")
@@ -135,6 +164,8 @@ class SASRec(Recommender):
         self.loss = loss
         self.negatives = negatives
         self.sampling = sampling
+        self.text_init = text_init  # item vectors from product text too (new and rare products)
+        self.text_dim = 0
         self._sampling_weights: torch.Tensor | None = None
         self._log_q: torch.Tensor | None = None
         self.net: SASRecNet | None = None
@@ -157,7 +188,29 @@ class SASRec(Recommender):
             layers=self.layers,
             heads=self.heads,
             dropout=self.dropout,
+            text_dim=self.text_dim,
         )
+
+    def _attach_texts(self, data: Interactions) -> None:
+        """text_init: the items' MiniLM text embeddings, and which items training has seen."""
+        from ai.recs.algorithms.content import embed_texts
+
+        if not data.item_texts or len(data.item_texts) != data.n_items:
+            raise ValueError("text_init needs a text per item (item_texts)")
+        assert self.net is not None
+        texts = embed_texts(list(data.item_texts), device=self.device)
+        seen = np.bincount(data.items, minlength=data.n_items) > 0
+        with torch.no_grad():
+            self.net.text_emb[1:] = texts.to(self.device)
+            self.net.id_mask[1:, 0] = torch.as_tensor(seen, dtype=torch.float32, device=self.device)
+
+    def _setup(self, data: Interactions) -> None:
+        """A fresh network for this data's items (text-aware with text_init)."""
+        self.n_items = data.n_items
+        self.text_dim = TEXT_DIM if self.text_init else 0
+        self.net = self._new_net().to(self.device)
+        if self.text_init:
+            self._attach_texts(data)
 
     def fit(
         self,
@@ -168,8 +221,7 @@ class SASRec(Recommender):
     ) -> SASRec:
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
-        self.n_items = data.n_items
-        self.net = self._new_net().to(self.device)
+        self._setup(data)
         histories = data.histories()
         # Each history of n items gives inputs h[:-1] and targets h[1:] (the next item at every position).
         trainable = [h for h in histories if len(h) >= 2]
@@ -278,7 +330,7 @@ class SASRec(Recommender):
             negatives = torch.randint(0, self.n_items, (count,), device=self.device, generator=generator)
         else:
             negatives = torch.multinomial(self._sampling_weights, count, replacement=True, generator=generator)
-        table = self.net.item_emb.weight[1:]
+        table = self.net.table()[1:]
         with self._autocast():
             hidden = self.net(x)[real]
             positive = (hidden * table[targets]).sum(-1).float()
@@ -318,7 +370,7 @@ class SASRec(Recommender):
     def similar(self, item: int, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Nearest items by cosine of the learned item embeddings."""
         assert self.net is not None, "fit or load the model first"
-        table = nn.functional.normalize(self.net.item_emb.weight[1:].float(), dim=1)
+        table = nn.functional.normalize(self.net.table()[1:].float(), dim=1)
         sims = table @ table[item]
         sims[item] = -math.inf
         top = torch.topk(sims, min(k, len(sims) - 1))
@@ -328,7 +380,7 @@ class SASRec(Recommender):
     def affinity(self, seeds: np.ndarray, item: int) -> np.ndarray:
         """Cosine of the learned item embeddings between each seed and `item` (negatives as 0)."""
         assert self.net is not None, "fit or load the model first"
-        table = self.net.item_emb.weight[1:].float()
+        table = self.net.table()[1:].float()
         seeds_t = torch.as_tensor(np.asarray(seeds, dtype=np.int64))
         sims = nn.functional.normalize(table[seeds_t], dim=1) @ nn.functional.normalize(table[int(item)], dim=0)
         return sims.clamp(min=0).cpu().numpy()
@@ -348,6 +400,7 @@ class SASRec(Recommender):
             "sampled": self.sampled(),
             "negatives": self.negatives,
             "sampling": self.sampling,
+            "text_dim": self.text_dim,
             "stopped": self.stopped,
         }
 
@@ -372,6 +425,8 @@ class SASRec(Recommender):
         model.best_epoch = int(config.get("best_epoch", 0))
         model.history = list(config.get("history", []))
         model.stopped = str(config.get("stopped", ""))
+        model.text_dim = int(config.get("text_dim", 0))
+        model.text_init = bool(model.text_dim)
         model.net = model._new_net()
         model.net.load_state_dict(tensors)
         model.net.to(model.device).eval()
