@@ -30,7 +30,7 @@ from transformers import GPT2Config, GPT2Model
 from ai.recs.base import Interactions, ProgressFn, Recommender
 
 # With loss="auto", catalogues with more items than this train with a softmax over sampled negatives.
-SAMPLED_ABOVE = 5_000
+SAMPLED_ABOVE = 50_000
 LOSSES = ("auto", "softmax", "sampled")
 SAMPLINGS = ("uniform", "popularity")
 TEXT_DIM = 384  # all-MiniLM-L6-v2
