@@ -180,3 +180,30 @@ def test_model_version_page_shows_the_evaluation_report(client_as):
     assert 'aria-label="confusion matrix"' in page and "ROC, one vs. rest" in page
     assert "<tr><td>no</td><td>1.000</td><td>0.667</td><td>0.800</td><td>3</td>" in page
     json.dumps(report)  # stored as JSON
+
+
+def test_item_search_and_filters(label_set, client_as):
+    from ai.annotation.labelling import annotate
+
+    add_items(label_set, ["where is my parcel", "refund please", "hello"], source="test")
+    order, refund = (label_set.labels.get(name=n).pk for n in ("order", "refund"))
+    ann = UserFactory(username="ann")
+    parcel, money, hello = (Item.objects.get(text=t) for t in ("where is my parcel", "refund please", "hello"))
+    annotate(parcel.pk, ann, [order])
+    annotate(money.pk, ann, [refund])
+    Item.objects.filter(pk=parcel.pk).update(suggestion=refund)  # the model disagrees with ann here
+    Item.objects.filter(pk=money.pk).update(suggestion=refund)
+    client = client_as(StaffFactory())
+    changelist = reverse("admin:ai_item_changelist")
+
+    def texts(query: str) -> set[str]:
+        response = client.get(changelist + query)
+        assert response.status_code == 200
+        return {item.text for item in response.context["cl"].result_list}
+
+    assert texts("?q=parcel") == {"where is my parcel"}
+    assert texts(f"?annotator={ann.pk}") == {"where is my parcel", "refund please"}
+    assert texts(f"?label={refund}") == {"refund please"}
+    assert texts("?model=disagrees") == {"where is my parcel"}
+    assert texts("?model=agrees") == {"refund please"}
+    assert texts("?complete__exact=0") == {"hello"}
