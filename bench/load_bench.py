@@ -122,7 +122,7 @@ def main() -> None:
         server = subprocess.Popen([str(BIN / "gunicorn"), "config.wsgi", "-w", "2", "-k", "gthread", "--threads", "4",
                                    "-b", f"127.0.0.1:{args.port}", "--log-level", "warning"], cwd=ROOT, env=env)
         host = f"http://127.0.0.1:{args.port}"
-        wait_for(host + "/healthz")
+        wait_for(host + "/healthz", timeout=300)  # two workers importing torch on a busy machine
         locust(env, host, 2, 5, "warmup")
         print(f"load average before: {Path('/proc/loadavg').read_text().strip()}")
         results = [locust(env, host, int(users), args.seconds, f"step{users}") for users in args.users.split(",")]
@@ -140,7 +140,10 @@ def main() -> None:
     finally:
         if server is not None:
             server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
         if redis.poll() is None:
             redis.terminate()
 
