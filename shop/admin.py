@@ -255,3 +255,4 @@ class StockAdjustmentAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+from shop import admin_inventory  # noqa: E402,F401  (suppliers, purchase orders, reorder and overstock lists)
