@@ -90,8 +90,11 @@ def locust(env: dict, host: str, users: int, seconds: int, name: str) -> dict:
         env, stdout=subprocess.DEVNULL)
     with open(f"{prefix}_stats.csv") as handle:
         total = next(row for row in csv.DictReader(handle) if row["Name"] == "Aggregated")
+    def number(field: str) -> float:
+        return float(total[field]) if total[field] not in ("", "N/A") else 0.0  # N/A: no request finished
+
     return {"users": users, "requests": int(total["Request Count"]), "failures": int(total["Failure Count"]),
-            "rps": float(total["Requests/s"]), "p50_ms": float(total["50%"]), "p95_ms": float(total["95%"])}
+            "rps": number("Requests/s"), "p50_ms": number("50%"), "p95_ms": number("95%")}
 
 
 def main() -> None:
@@ -123,7 +126,7 @@ def main() -> None:
                                    "-b", f"127.0.0.1:{args.port}", "--log-level", "warning"], cwd=ROOT, env=env)
         host = f"http://127.0.0.1:{args.port}"
         wait_for(host + "/healthz", timeout=300)  # two workers importing torch on a busy machine
-        locust(env, host, 2, 5, "warmup")
+        locust(env, host, 2, 20, "warmup")
         print(f"load average before: {Path('/proc/loadavg').read_text().strip()}")
         results = [locust(env, host, int(users), args.seconds, f"step{users}") for users in args.users.split(",")]
         if args.outage:
