@@ -76,7 +76,8 @@ def choose_threshold(proba: np.ndarray, truth: Sequence[int], labels: Sequence[s
         predicted = thresholded(proba, labels, threshold)
         if has_oos:
             in_scope = truth != oos
-            scores.append((predicted[in_scope] == truth[in_scope]).mean() + (predicted[~in_scope] == oos).mean())
+            kept = (predicted[in_scope] == truth[in_scope]).mean() if in_scope.any() else 0.0
+            scores.append(kept + (predicted[~in_scope] == oos).mean())
         else:
             answered = predicted != oos
             scores.append((((predicted == truth) & answered).sum() - ((predicted != truth) & answered).sum()) / len(truth))

@@ -67,7 +67,10 @@ class ChatIntentKind(TextClassifierKind):
 
         train, test = self._split(data, options)
         val = np.array([i for i in train if data.splits[i] == "val"], dtype=int)
-        if len(val):
+        oos = data.label_names.index("oos") if "oos" in data.label_names else -1
+        # The set's own val items, when they hold in-scope examples (seeded out-of-scope rows alone cannot
+        # choose a threshold); else a stratified share of the training items as well.
+        if len(val) and any(data.targets[i] != oos for i in val):
             return np.array([i for i in train if data.splits[i] != "val"], dtype=int), val, test
         inner_train, inner_val = split_indices([data.targets[i] for i in train], test_size=VAL_SHARE, seed=options["seed"])
         return train[inner_train], train[inner_val], test

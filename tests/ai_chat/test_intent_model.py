@@ -31,6 +31,13 @@ def test_threshold_with_oos_balances_in_scope_accuracy_and_oos_recall():
     assert (metrics["in_scope_accuracy"], metrics["oos_recall"], metrics["accuracy"]) == (1.0, 1.0, 1.0)
 
 
+def test_threshold_from_out_of_scope_examples_alone():
+    labels = ["a", "b", "oos"]
+    proba = np.array([[0.5, 0.3, 0.2], [0.9, 0.05, 0.05]])
+    threshold = intent_model.choose_threshold(proba, [2, 2], labels)
+    assert 0.9 < threshold < 1  # every out-of-scope example is caught
+
+
 def test_threshold_without_oos_keeps_the_answers_that_are_right():
     labels = ["a", "b"]
     proba = np.array([[0.95, 0.05], [0.9, 0.1], [0.55, 0.45]])
