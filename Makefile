@@ -31,9 +31,11 @@ demo: migrate
 	$(PY) manage.py demo_credentials --host $(HOST) --port $(PORT)
 	DEBUG=1 $(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
-# Code health: ruff (rules in pyproject.toml); `make test` and CI run it before the tests.
+# Code health: ruff and mypy (django-stubs, drf-stubs; both configured in pyproject.toml) on ai/ and shop/.
+# `make test` and CI run it before the tests.
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 test: install lint
 	$(PY) -m pytest

@@ -72,7 +72,8 @@ def loss_curve_x_axis(curve: list[dict]) -> str:
     once per epoch, else the order of the reports (a kind that refits starts its epochs again)."""
     for key in ("step", "epoch"):
         values = [point.get(key) for point in curve]
-        if all(isinstance(v, (int, float)) for v in values) and all(a < b for a, b in zip(values, values[1:], strict=False)):
+        numbers = [v for v in values if isinstance(v, (int, float))]
+        if len(numbers) == len(values) and all(a < b for a, b in zip(numbers, numbers[1:], strict=False)):
             return key
     return "report"
 
@@ -151,7 +152,7 @@ class TrainingRunAdmin(ReadOnlyRecordAdmin):
 
     @admin.display(description="requested")
     def requested(self, run: TrainingRun) -> str:
-        who = run.requested_by.get_username() if run.requested_by_id else ""
+        who = run.requested_by.get_username() if run.requested_by is not None else ""
         return " via ".join(part for part in (who, run.requested_via) if part) or "–"
 
     @admin.display(description="model version")
@@ -251,11 +252,10 @@ class ModelVersionAdmin(ReadOnlyRecordAdmin):
 
     class Media:
         css = ADMIN_CSS
-    readonly_fields = [
+    readonly_fields = fields = (
         "kind", "version", "status", "training_run_link", "artifact_dir", "checksums", "config", "metrics",
         "primary_metric", "created_at", "promoted_at", "retired_at", "load_error", "evaluation_report",
-    ]
-    fields = readonly_fields
+    )
 
     @admin.display(description="evaluation report")
     def evaluation_report(self, version: ModelVersion):

@@ -208,12 +208,13 @@ def parse_beacon(payload: Any) -> list[dict[str, Any]]:
         raise BeaconError("No events.")
     if len(items) > max_events:
         raise BeaconError(f"Too many events: at most {max_events} per beacon.")
-    rows, errors = [], {}
+    rows: list[dict[str, Any]] = []
+    errors: dict[str, dict[str, str]] = {}
     for index, item in enumerate(items):
         row, row_errors = _validate_event(item)
         if row_errors:
             errors[str(index)] = row_errors
-        else:
+        elif row is not None:
             rows.append(row)
     if errors:
         raise BeaconError("Invalid events; nothing was stored.", errors=errors)

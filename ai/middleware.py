@@ -35,8 +35,8 @@ def rotate_visitor_on_logout(sender, request: HttpRequest | None = None, **kwarg
     """Signing out gives the browser a new visitor id, so that the next person on it does not inherit the
     account's history (and its recommendations) through the old one."""
     if request is not None:
-        request.visitor_id = uuid.uuid4().hex
-        request.ai_rotate_visitor = True
+        request.visitor_id = uuid.uuid4().hex  # type: ignore[attr-defined]
+        request.ai_rotate_visitor = True  # type: ignore[attr-defined]
 
 
 class VisitorMiddleware:
@@ -45,22 +45,22 @@ class VisitorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         cookie = request.COOKIES.get(ai_settings.VISITOR_COOKIE)
-        request.ai_tracking = tracking_allowed(request)
+        request.ai_tracking = tracking_allowed(request)  # type: ignore[attr-defined]  # ai's own attribute
         is_new = not valid_visitor_id(cookie)
-        request.visitor_id = uuid.uuid4().hex if is_new else cookie
+        request.visitor_id = uuid.uuid4().hex if is_new else cookie  # type: ignore[attr-defined]
         response = self.get_response(request)
         # A view that already set or deleted the cookie (the opt-out page deletes it) has the last word.
         # A request with an Authorization header is an API client, not a browser: it gets no cookie.
         rotated = getattr(request, "ai_rotate_visitor", False)
         if (
             (is_new or rotated)
-            and request.ai_tracking
+            and getattr(request, "ai_tracking", False)
             and "Authorization" not in request.headers
             and ai_settings.VISITOR_COOKIE not in response.cookies
         ):
             response.set_cookie(
                 ai_settings.VISITOR_COOKIE,
-                request.visitor_id,
+                request.visitor_id,  # type: ignore[attr-defined]  # (a new one after a sign-out)
                 max_age=ai_settings.VISITOR_COOKIE_AGE_DAYS * 86400,
                 samesite="Lax",
                 httponly=True,

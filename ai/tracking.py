@@ -33,9 +33,20 @@ logger = logging.getLogger(__name__)
 # Known types are EventType's values; a shop may add its own names of this shape without a migration.
 EVENT_NAME_RE = re.compile(r"^[a-z_]{1,32}$")
 KNOWN_EVENT_TYPES = frozenset(EventType.values)
-QUERY_MAX_LENGTH = Event._meta.get_field("query").max_length
-PLACEMENT_MAX_LENGTH = Event._meta.get_field("placement").max_length
-VISITOR_ID_MAX_LENGTH = Event._meta.get_field("visitor_id").max_length
+
+
+def event_text_length(name: str) -> int:
+    """The max_length of one of Event's text columns."""
+    length = getattr(Event._meta.get_field(name), "max_length", None)
+    if not isinstance(length, int):
+        raise TypeError(f"Event.{name} has no max_length")
+    return length
+
+
+QUERY_MAX_LENGTH = event_text_length("query")
+PLACEMENT_MAX_LENGTH = event_text_length("placement")
+VISITOR_ID_MAX_LENGTH = event_text_length("visitor_id")
+SESSION_KEY_MAX_LENGTH = event_text_length("session_key")
 BULK_BATCH_SIZE = 2000
 
 

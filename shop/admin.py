@@ -36,7 +36,7 @@ class MerchantAdmin(admin.ModelAdmin):
 
     @admin.display(description="products", ordering="product_count")
     def product_count(self, obj: Merchant) -> int:
-        return obj.product_count
+        return obj.product_count  # type: ignore[attr-defined]  # annotated by get_queryset
 
 
 @admin.register(Category)
@@ -103,8 +103,7 @@ class OrderLineInline(admin.TabularInline):
     model = OrderLine
     extra = 0
     can_delete = False
-    fields = ["product", "sku", "title", "unit_price", "quantity", "line_total"]
-    readonly_fields = fields
+    readonly_fields = fields = ("product", "sku", "title", "unit_price", "quantity", "line_total")
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -132,8 +131,7 @@ class OrderStatusChangeInline(admin.TabularInline):
     model = OrderStatusChange
     extra = 0
     can_delete = False
-    fields = ["changed_at", "merchant", "from_status", "to_status", "changed_by", "actor", "note"]
-    readonly_fields = fields
+    readonly_fields = fields = ("changed_at", "merchant", "from_status", "to_status", "changed_by", "actor", "note")
     verbose_name_plural = "status history"
 
     def has_add_permission(self, request, obj=None) -> bool:

@@ -228,6 +228,13 @@ class ShopAdapter(BaseShopAdapter):
         order = self._orders().filter(number=number).first()
         return order if order is not None and _entitled(order, user_id, email) else None
 
+    def _found(self, number: str, user_id: int | None, email: str | None) -> OrderInfo:
+        """The order as it is after a change (re-read, with its new status and history)."""
+        info = self.find_order(number, user_id=user_id, email=email)
+        if info is None:
+            raise OrderActionError("I could not find that order.")
+        return info
+
     def find_order(self, number: str, *, user_id: int | None = None, email: str | None = None) -> OrderInfo | None:
         order = self._entitled_order(number, user_id, email)
         return _order_info(order) if order else None
@@ -247,7 +254,7 @@ class ShopAdapter(BaseShopAdapter):
             customer_orders.cancel_by_customer(order, user=user, actor=actor or "support chat")
         except ShopError as exc:
             raise OrderActionError(exc.message) from exc
-        return self.find_order(order.number, user_id=user_id, email=email or order.email)
+        return self._found(order.number, user_id, email or order.email)
 
     def change_shipping_address(
         self,
@@ -267,7 +274,7 @@ class ShopAdapter(BaseShopAdapter):
         except ShopError as exc:
             detail = "; ".join(exc.fields.values())
             raise OrderActionError(f"{exc.message} {detail}".strip()) from exc
-        return self.find_order(order.number, user_id=user_id, email=email or order.email)
+        return self._found(order.number, user_id, email or order.email)
 
     def search_products(
         self,

@@ -12,9 +12,10 @@ class ShopError(Exception):
     code = "shop_error"
     default_message = "Something went wrong with your request."
 
-    def __init__(self, message: str | None = None, *, fields: dict[str, str] | None = None) -> None:
+    def __init__(self, message: str | None = None, *, fields: dict[str, Any] | None = None) -> None:
         self.message = message or self.default_message
-        # Field name -> message, for errors about one field of a form or request body.
+        # Field name -> a message (or a list of them, or nested errors of rows), for errors about one field
+        # of a form or request body.
         self.fields = fields or {}
         super().__init__(self.message)
 

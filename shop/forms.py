@@ -1,6 +1,8 @@
 """Storefront forms. They check the shape of the input; the services check the business rules."""
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
@@ -33,7 +35,7 @@ class ListingForm(forms.Form):
     def __init__(self, data=None, *, default_sort: str = "popular", extra_choices=(), **kwargs):
         super().__init__(data, **kwargs)
         self.default_sort = default_sort
-        self.fields["sort"].choices = [*extra_choices, *SORT_CHOICES]
+        cast(forms.ChoiceField, self.fields["sort"]).choices = [*extra_choices, *SORT_CHOICES]
 
     def sort_value(self) -> str:
         if self.is_bound and self.is_valid() and self.cleaned_data["sort"]:
@@ -115,7 +117,8 @@ class CheckoutForm(forms.Form):
 
     def clean(self) -> dict:
         """Check the address with the service's validator (the one checkout applies), field by field."""
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         try:
             cleaned["address"] = ShippingAddress.from_data({name: cleaned.get(name, "") for name in ADDRESS_RULES})
         except CheckoutError as error:
@@ -128,7 +131,7 @@ class CheckoutForm(forms.Form):
 class SignUpForm(UserCreationForm):
     email = forms.EmailField(label="E-mail", help_text="For order confirmations and password resets.")
 
-    class Meta(UserCreationForm.Meta):
+    class Meta(UserCreationForm.Meta):  # type: ignore[name-defined]  # the stubs omit the form's Meta
         model = get_user_model()
         fields = ("username", "email")
 

@@ -6,9 +6,10 @@ same way on either database.
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Q, Value, When
 
 from shop.models import Product
+from shop.models.catalogue import ProductQuerySet
 
 # Longer queries are cut: nobody types more, and it bounds the work a single request can ask for.
 MAX_QUERY_LENGTH = 200
@@ -20,7 +21,7 @@ def normalise_query(raw: str | None) -> str:
     return " ".join((raw or "").replace("\x00", " ").split())[:MAX_QUERY_LENGTH]
 
 
-def search_products(query: str, queryset: QuerySet[Product] | None = None) -> QuerySet[Product]:
+def search_products(query: str, queryset: ProductQuerySet | None = None) -> ProductQuerySet:
     """Active products matching `query`, best match first.
 
     On PostgreSQL the title weighs more than the description (SearchRank over a weighted
@@ -36,7 +37,7 @@ def search_products(query: str, queryset: QuerySet[Product] | None = None) -> Qu
     return _fallback_search(qs, query)
 
 
-def _postgres_search(qs: QuerySet[Product], query: str) -> QuerySet[Product]:
+def _postgres_search(qs: ProductQuerySet, query: str) -> ProductQuerySet:
     from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 
     vector = SearchVector("title", weight="A", config=SEARCH_CONFIG) + SearchVector(
@@ -50,7 +51,7 @@ def _postgres_search(qs: QuerySet[Product], query: str) -> QuerySet[Product]:
     )
 
 
-def _fallback_search(qs: QuerySet[Product], query: str) -> QuerySet[Product]:
+def _fallback_search(qs: ProductQuerySet, query: str) -> ProductQuerySet:
     condition = Q()
     for word in query.split():
         condition &= Q(title__icontains=word) | Q(description__icontains=word)

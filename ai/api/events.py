@@ -16,8 +16,15 @@ from rest_framework.views import APIView
 
 from ..adapter import ApiClient
 from ..conf import ai_settings
-from ..models import Event, ModelVersion
-from ..tracking import EVENT_NAME_RE, OPTED_OUT, record_events_bulk
+from ..models import ModelVersion
+from ..tracking import (
+    EVENT_NAME_RE,
+    OPTED_OUT,
+    PLACEMENT_MAX_LENGTH,
+    QUERY_MAX_LENGTH,
+    VISITOR_ID_MAX_LENGTH,
+    record_events_bulk,
+)
 from . import scopes
 from .base import AiApiMixin, client_of
 from .permissions import StaffPermissionOrScope
@@ -39,16 +46,16 @@ class EventInSerializer(serializers.Serializer):
         "or a name of your own (lower-case letters and underscores).",
     )
     visitor_id = serializers.CharField(
-        max_length=Event._meta.get_field("visitor_id").max_length, required=False, allow_blank=True, default="",
+        max_length=VISITOR_ID_MAX_LENGTH, required=False, allow_blank=True, default="",
         help_text="The shopper's anonymous id in your shop. Each event needs a visitor_id or a user_id.",
     )
     user_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=MAX_ID)
     product_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=MAX_ID)
     query = serializers.CharField(
-        max_length=Event._meta.get_field("query").max_length, required=False, allow_blank=True, default=""
+        max_length=QUERY_MAX_LENGTH, required=False, allow_blank=True, default=""
     )
     placement = serializers.CharField(
-        max_length=Event._meta.get_field("placement").max_length, required=False, allow_blank=True, default=""
+        max_length=PLACEMENT_MAX_LENGTH, required=False, allow_blank=True, default=""
     )
     model_version_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=MAX_ID)
     extra = serializers.DictField(
@@ -98,7 +105,8 @@ class EventBatchResultSerializer(serializers.Serializer):
 class EventsErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
-    fields = serializers.DictField(required=False, help_text='For a batch: {"events": {"<row index>": {field: [errors]}}}.')
+    # The error body's key; as a declared field it only shadows Serializer.fields for mypy.
+    fields = serializers.DictField(required=False, help_text='For a batch: {"events": {"<row index>": {field: [errors]}}}.')  # type: ignore[assignment]
 
 
 class EventsErrorSerializer(serializers.Serializer):

@@ -79,7 +79,7 @@ class TrainingRunSerializer(HidesInfrastructure, serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_requested_by(self, run: TrainingRun) -> str | None:
-        return run.requested_by.get_username() if run.requested_by_id else None
+        return run.requested_by.get_username() if run.requested_by is not None else None
 
     def get_model_version(self, run: TrainingRun) -> int | None:
         version = getattr(run, "model_version", None)
@@ -106,7 +106,7 @@ class TrainingRunCreateSerializer(serializers.Serializer):
 
 
 class ModelVersionSerializer(HidesInfrastructure, serializers.ModelSerializer):
-    training_run = serializers.PrimaryKeyRelatedField(read_only=True)
+    training_run: serializers.PrimaryKeyRelatedField[TrainingRun] = serializers.PrimaryKeyRelatedField(read_only=True)
     primary_score = serializers.FloatField(read_only=True, allow_null=True)
 
     class Meta:

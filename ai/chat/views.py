@@ -11,6 +11,8 @@ in or not; sending is rate-limited per visitor and per client IP.
 """
 from __future__ import annotations
 
+from typing import Literal, overload
+
 from django.utils.http import quote_etag
 from rest_framework import exceptions, serializers, status
 from rest_framework.authentication import SessionAuthentication
@@ -121,6 +123,12 @@ class ChatView(APIView):
 
     def _user_id(self, request: Request) -> int | None:
         return request.user.pk if request.user is not None and request.user.is_authenticated else None
+
+    @overload
+    def conversation(self, request: Request, *, create: Literal[True]) -> Conversation: ...
+
+    @overload
+    def conversation(self, request: Request, *, create: bool = False) -> Conversation | None: ...
 
     def conversation(self, request: Request, *, create: bool = False) -> Conversation | None:
         conversation = services.conversation_for(

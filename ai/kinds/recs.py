@@ -81,7 +81,7 @@ class ServedRecommender:
         if len(index) == 0:
             return None
         item = int(index[0])
-        if self.neighbours is not None:
+        if self.neighbours is not None and self.neighbour_scores is not None:
             neighbours, values = self.neighbours[item, :k], self.neighbour_scores[item, :k]
         else:
             try:

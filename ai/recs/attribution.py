@@ -73,7 +73,7 @@ def attributed_purchases(*, since: datetime | None = None, until: datetime | Non
     return [
         AttributedPurchase(
             order_id=(extra or {}).get("order_id"),
-            product_id=int(product_id),
+            product_id=int(product_id),  # type: ignore[arg-type]  # filtered on product_id__isnull=False
             placement=placement or "",
             model_version_id=version,
             purchased_at=purchased_at,

@@ -59,7 +59,7 @@ def build_interactions(
     rows = events.order_by().values_list("user_id", "visitor_id", "product_id", "event_type", "created_at")
     for n, (uid, vid, pid, etype, created) in enumerate(rows.iterator(chunk_size=CHUNK), start=1):
         users.append(user_ids.setdefault(user_key(uid, vid), len(user_ids)))
-        products.append(pid)
+        products.append(pid)  # type: ignore[arg-type]  # filtered on product_id__isnull=False
         stamps.append(created.timestamp())
         weights.append(EVENT_WEIGHTS[etype])
         if progress is not None and n % CHUNK == 0:

@@ -102,7 +102,7 @@ def fit_and_measure(
         started = time.perf_counter()
         model.fit(split.train, valid_targets=split.valid_targets, progress=tune_progress)
         tune_s = time.perf_counter() - started
-        tuned = model.tuned_params()
+        tuned = model.tuned_params()  # type: ignore[attr-defined]  # every model that tunes (uses_validation) has it
         if refit and tune_progress is not None:
             # The tuned model's own test figures (cheap), reported before the refit starts.
             before = evaluate_scores(model, split.fit_data.histories(), split.test_targets, n_items, k=k)
@@ -221,7 +221,7 @@ def model_factories(
 
 
 def _has_text(data: Interactions) -> bool:
-    return bool(data.item_texts) and any(data.item_texts)
+    return bool(data.item_texts and any(data.item_texts))
 
 
 def resolve_models(

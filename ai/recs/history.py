@@ -21,7 +21,7 @@ class History:
         return bool(self.products)
 
 
-_STRENGTH = {EventType.PURCHASE: 3, EventType.ADD_TO_CART: 2, EventType.VIEW: 1}
+_STRENGTH: dict[str, int] = {EventType.PURCHASE: 3, EventType.ADD_TO_CART: 2, EventType.VIEW: 1}
 
 
 def recent_history(*, user_id: int | None, visitor_id: str | None, length: int = HISTORY_LENGTH) -> History:
@@ -41,11 +41,11 @@ def recent_history(*, user_id: int | None, visitor_id: str | None, length: int =
     products: list[int] = []
     strongest: dict[int, str] = {}
     purchases: dict[int, None] = {}
-    for product_id, event_type in reversed(rows):
+    for nullable_id, event_type in reversed(rows):
+        product_id = int(nullable_id)  # type: ignore[arg-type]  # filtered on product_id__isnull=False
         if event_type == EventType.PURCHASE:
-            purchases.pop(int(product_id), None)
-            purchases[int(product_id)] = None  # ordered by the latest purchase
-        product_id = int(product_id)
+            purchases.pop(product_id, None)
+            purchases[product_id] = None  # ordered by the latest purchase
         if not products or products[-1] != product_id:
             products.append(product_id)
         if _STRENGTH.get(event_type, 0) > _STRENGTH.get(strongest.get(product_id, ""), 0):

@@ -101,6 +101,8 @@ class ProductPlacement(Placement):
     explains: ClassVar[bool] = False
 
     def scores(self, source: sources.Source, ask: Ask, catalogue: rules.Catalogue) -> np.ndarray | None:
+        if ask.product_id is None:  # the API and the tag refuse a product placement without a product
+            return None
         k = ask.limit * POOL_FACTOR + POOL_EXTRA + len(ask.basket)
         return sources.neighbour_scores(source, int(ask.product_id), k, catalogue)
 
@@ -110,7 +112,7 @@ class SimilarProductsPlacement(ProductPlacement):
     """"Similar products"; for a product no model knows, the popular products of its category."""
 
     def narrow(self, allowed: np.ndarray, popular: Popular, ask: Ask, *, personal: bool) -> np.ndarray:
-        if personal or popular.categories is None:
+        if personal or popular.categories is None or ask.product_id is None:
             return allowed
         category = popular.category_of(ask.product_id)
         if category is None:  # a product nobody has touched yet: ask the shop (one query)

@@ -116,7 +116,7 @@ def _event_popularity() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             .order_by("-score", "product_id")
             .values_list("product_id", "score")[:COLD_POPULAR_MAX]
         )
-        counts = {int(p): float(s) for p, s in rows}
+        counts = {int(p): float(s) for p, s in rows}  # type: ignore[arg-type]  # events with a product only
     top = sorted(counts)
     info = ai_settings.adapter().get_products(top) if top else {}
     keys = np.array(top, dtype=np.int64)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
 
 import numpy as np
@@ -111,7 +111,7 @@ def select(
     products: dict[int, ProductInfo],
     *,
     limit: int,
-    bought: set[int] = frozenset(),
+    bought: Set[int] = frozenset(),
     max_per_category: int | None = None,
     repeat_categories: Sequence | None = None,
 ) -> list[ProductInfo]:

@@ -9,9 +9,11 @@ the versions' labels.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count
 from django.db.models.functions import TruncDate
@@ -71,7 +73,7 @@ class Performance:
         return [row for row in self.rows if row.placement == placement]
 
 
-def _label(version: dict | None) -> str:
+def _label(version: Mapping[str, Any] | None) -> str:
     if version is None:
         return "popularity (no trained model)"
     return f"{version['kind']} v{version['version']} ({version['status']})"
@@ -120,5 +122,6 @@ def performance(*, days: int = 30, now: datetime | None = None) -> Performance:
             total.clicks += day_figures.clicks
             total.orders |= day_figures.orders
             total.revenue += day_figures.revenue
-        rows.append(ArmStats(placement, version_id, _label(versions.get(version_id)), total, dict(daily)))
+        version = versions.get(version_id) if version_id is not None else None
+        rows.append(ArmStats(placement, version_id, _label(version), total, dict(daily)))
     return Performance(since=since_day, until=today, rows=rows)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import math
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -105,6 +105,13 @@ def _mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return nn.functional.normalize(pooled.float(), dim=1)
 
 
+def _present(value: torch.Tensor | None, what: str) -> torch.Tensor:
+    """A part of the encoded features that this training mode needs (absent: encoded for another mode)."""
+    if value is None:
+        raise ValueError(f"These features have no {what}: they were encoded for another training mode.")
+    return value
+
+
 def _additive_mask(mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     return (1.0 - mask[:, None, None, :].to(dtype)) * torch.finfo(dtype).min
 
@@ -130,7 +137,7 @@ class Features:
 
 
 class TextClassifier(nn.Module):
-    def __init__(self, tasks: dict[str, TaskSpec | Sequence[str]], config: ClassifierConfig | None = None) -> None:
+    def __init__(self, tasks: Mapping[str, TaskSpec | Sequence[str]], config: ClassifierConfig | None = None) -> None:
         super().__init__()
         if not tasks:
             raise ValueError("give at least one task")
@@ -190,10 +197,10 @@ class TextClassifier(nn.Module):
             width = max(int(lengths[rows].max()), 1)
             batch_ids = ids[rows, :width].to(self.device_)
             batch_mask = mask[rows, :width].to(self.device_)
-            if self.head_only:
+            if pooled is not None:  # head_only
                 out = base(input_ids=batch_ids, attention_mask=batch_mask).last_hidden_state
                 pooled[rows] = _mean_pool(out, batch_mask).cpu()
-            else:
+            elif hidden is not None:
                 out = base(input_ids=batch_ids, attention_mask=batch_mask, output_hidden_states=True)
                 hidden[rows, :width] = out.hidden_states[start_layer].to(torch.float16).cpu()
             if progress is not None:
@@ -202,14 +209,15 @@ class TextClassifier(nn.Module):
 
     def _pooled(self, features: Features) -> torch.Tensor:
         if self.head_only:
-            return features.pooled.to(self.device_)
-        mask = features.mask.to(self.device_)
+            return _present(features.pooled, "pooled embeddings").to(self.device_)
+        mask = _present(features.mask, "attention mask").to(self.device_)
         length = max(int(mask.sum(1).max()), 1)  # drop the padding columns of this batch
         mask = mask[:, :length]
         if self.full:
-            hidden = self.encoder(input_ids=features.input_ids[:, :length].to(self.device_), attention_mask=mask).last_hidden_state
+            input_ids = _present(features.input_ids, "token ids")
+            hidden = self.encoder(input_ids=input_ids[:, :length].to(self.device_), attention_mask=mask).last_hidden_state
         else:
-            hidden = features.hidden[:, :length].to(self.device_, dtype=torch.float32)
+            hidden = _present(features.hidden, "hidden states")[:, :length].to(self.device_, dtype=torch.float32)
             additive = _additive_mask(mask, hidden.dtype)
             for layer in self.top:
                 out = layer(hidden, additive)

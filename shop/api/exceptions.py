@@ -170,10 +170,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         return Response(generic_error(500), status=500)
 
     headers: dict[str, str] = {}
-    if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header
-    if getattr(exc, "wait", None):
-        headers["Retry-After"] = str(max(1, round(exc.wait)))
+    auth_header = getattr(exc, "auth_header", None)  # NotAuthenticated and AuthenticationFailed
+    if auth_header:
+        headers["WWW-Authenticate"] = auth_header
+    wait = getattr(exc, "wait", None)  # Throttled
+    if wait:
+        headers["Retry-After"] = str(max(1, round(wait)))
 
     if isinstance(exc, exceptions.ValidationError):
         body = _validation_body(exc)

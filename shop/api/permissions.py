@@ -11,7 +11,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from shop.models import ApiKey
 
-SCOPE_RANK = {ApiKey.Scope.READ: 1, ApiKey.Scope.WRITE: 2, ApiKey.Scope.AI: 3}
+SCOPE_RANK: dict[str, int] = {ApiKey.Scope.READ: 1, ApiKey.Scope.WRITE: 2, ApiKey.Scope.AI: 3}
 
 
 def is_staff_session(request) -> bool:

@@ -1,7 +1,7 @@
 """OpenAPI generation: every operation documents the error body for each error status it can answer."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
@@ -44,7 +44,7 @@ def error_response(status_code: int) -> OpenApiResponse:
 
 
 class ApiAutoSchema(AutoSchema):
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(self, direction: Literal["request", "response"] = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         codes = list(ALWAYS)
         if self.method in ("POST", "PUT", "PATCH", "DELETE"):

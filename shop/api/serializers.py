@@ -9,7 +9,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from shop.models import Category, Merchant, Order, OrderLine, OrderPart, OrderStatus, Product, StockAdjustment
+from shop.models import ApiKey, Category, Merchant, Order, OrderLine, OrderPart, OrderStatus, Product, StockAdjustment
 from shop.services.product_upsert import default_slug
 
 MAX_STOCK = 1_000_000_000
@@ -22,7 +22,8 @@ CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 class ApiErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="A stable machine-readable name, e.g. `invalid`, `not_found`.")
     message = serializers.CharField(help_text="A readable explanation.")
-    fields = serializers.DictField(
+    # The error body's key is "fields"; as a declared field it only shadows Serializer.fields for mypy.
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.JSONField(),
         help_text="Per-field messages (lists of strings, or nested objects for rows of a batch).",
     )
@@ -33,7 +34,7 @@ class ApiErrorSerializer(serializers.Serializer):
 
 
 # --- strictness ---------------------------------------------------------------------------------------
-class StrictFieldsMixin:
+class StrictFieldsMixin(serializers.Serializer):
     """Reject fields the serializer does not know, and read-only ones, instead of ignoring them."""
 
     def to_internal_value(self, data: Any) -> Any:
@@ -50,10 +51,9 @@ class StrictFieldsMixin:
         return super().to_internal_value(data)
 
 
-def validate_currency(value: str) -> str:
+def validate_currency(value: str) -> None:
     if not CURRENCY_RE.match(value):
         raise serializers.ValidationError("A three-letter ISO 4217 code in capitals, e.g. GBP.")
-    return value
 
 
 def price_field(**kwargs: Any) -> serializers.DecimalField:
@@ -62,7 +62,10 @@ def price_field(**kwargs: Any) -> serializers.DecimalField:
 
 # --- categories ---------------------------------------------------------------------------------------
 class CategorySerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    parent = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), allow_null=True, required=False)
+    # A declared field (the metaclass moves it off the class), not Field.parent: mypy cannot tell.
+    parent = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
+        queryset=Category.objects.all(), allow_null=True, required=False
+    )
 
     class Meta:
         model = Category
@@ -84,7 +87,7 @@ class CategorySerializer(StrictFieldsMixin, serializers.ModelSerializer):
             clash = clash.exclude(pk=self.instance.pk)
         if clash.exists():
             raise serializers.ValidationError({"slug": ["A sibling category already has this slug."]})
-        path = f"{parent.path}/{slug}" if parent else slug
+        path = f"{parent.path}/{slug}" if parent else (slug or "")
         if len(path) > 500:
             raise serializers.ValidationError({"slug": ["The category path would be over 500 characters."]})
         return attrs
@@ -94,7 +97,7 @@ class CategorySerializer(StrictFieldsMixin, serializers.ModelSerializer):
 class ProductSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     """A product as merchants see it. Stock is changed through stock adjustments, not here."""
 
-    merchant = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    merchant: serializers.SlugRelatedField[Merchant] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), allow_null=True, required=False)
     category_path = serializers.CharField(source="category.path", read_only=True, allow_null=True)
     slug = serializers.SlugField(max_length=220, required=False)
@@ -178,16 +181,18 @@ class BulkRowSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 class BulkUpsertSerializer(StrictFieldsMixin, serializers.Serializer):
-    rows = BulkRowSerializer(many=True, allow_empty=False, max_length=MAX_BULK_ROWS,
+    # many=True hands max_length to the ListSerializer it builds; the stubs type the child's arguments.
+    rows = BulkRowSerializer(many=True, allow_empty=False, max_length=MAX_BULK_ROWS,  # type: ignore[call-arg]
                              help_text=f"1 to {MAX_BULK_ROWS} products, each identified by its SKU.")
 
     def to_internal_value(self, data: Any) -> Any:
         try:
             return super().to_internal_value(data)
         except serializers.ValidationError as exc:
-            rows = exc.detail.get("rows") if isinstance(exc.detail, dict) else None
-            if isinstance(rows, list) and any(isinstance(item, dict) for item in rows):
-                exc.detail["rows"] = {str(i): errors for i, errors in enumerate(rows) if errors}
+            detail = exc.detail
+            rows = detail.get("rows") if isinstance(detail, dict) else None
+            if isinstance(detail, dict) and isinstance(rows, list) and any(isinstance(item, dict) for item in rows):
+                detail["rows"] = {str(i): errors for i, errors in enumerate(rows) if errors}
             raise
 
     def validate_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -227,8 +232,10 @@ class StockAdjustmentSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     delta = serializers.IntegerField(min_value=-MAX_STOCK, max_value=MAX_STOCK,
                                      help_text="Units to add (positive) or remove (negative); never zero.")
     reason = serializers.CharField(max_length=200, help_text="Why: a delivery, a stock count, damage…")
-    product = serializers.PrimaryKeyRelatedField(read_only=True)
-    api_key = serializers.SlugRelatedField(slug_field="prefix", read_only=True, allow_null=True)
+    product: serializers.PrimaryKeyRelatedField[Product] = serializers.PrimaryKeyRelatedField(read_only=True)
+    api_key: serializers.SlugRelatedField[ApiKey] = serializers.SlugRelatedField(
+        slug_field="prefix", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = StockAdjustment
@@ -308,10 +315,10 @@ class OrderSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OrderLineSerializer(many=True))
     def get_lines(self, order: Order) -> list[dict[str, Any]]:
-        return OrderLineSerializer(self._lines(order), many=True).data
+        return list(OrderLineSerializer(self._lines(order), many=True).data)
 
     @extend_schema_field(serializers.DecimalField(max_digits=14, decimal_places=2))
-    def get_merchant_total(self, order: Order) -> Decimal:
+    def get_merchant_total(self, order: Order) -> str:
         total = sum((line.line_total for line in self._lines(order)), Decimal("0.00"))
         return serializers.DecimalField(max_digits=14, decimal_places=2).to_representation(total)
 

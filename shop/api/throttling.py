@@ -12,7 +12,8 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
     scope = "api_key"
 
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        return str(rate) if rate is not None else None
 
     def get_cache_key(self, request, view) -> str:
         api_key = key_of(request)

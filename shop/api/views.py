@@ -14,6 +14,7 @@ from rest_framework import filters, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -43,11 +44,9 @@ AUTHENTICATION = [ApiKeyAuthentication, SessionAuthentication]
 THROTTLES = [ApiKeyRateThrottle]
 
 
-class MerchantScopedMixin:
+class MerchantScopedMixin(GenericAPIView):
     """Which merchants' data the caller sees: an API key its own merchant's; a staff session every
     merchant's, or only those of the merchants a non-superuser staff member is linked to."""
-
-    request: Request
 
     @property
     def merchant(self):

@@ -191,7 +191,7 @@ def load_customers(data: SourceData, report: LoadReport, progress: bool) -> dict
             User.objects.bulk_create(batch, batch_size=BATCH)
             report.created["customers"] += len(batch)
             bar.update(len(batch))
-    ids = {}
+    ids: dict[str, int] = {}
     for start in range(0, len(wanted), BATCH * 5):  # chunked: SQLite caps the number of query parameters
         chunk = list(wanted)[start : start + BATCH * 5]
         ids.update(User.objects.filter(username__in=chunk).values_list("username", "id"))

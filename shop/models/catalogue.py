@@ -41,8 +41,8 @@ class Category(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         old_path = self.path
-        if self.parent_id:
-            parent = self.parent
+        parent = self.parent if self.parent_id else None
+        if parent is not None:
             self.path = f"{parent.path}/{self.slug}"
             self.depth = parent.depth + 1
         else:

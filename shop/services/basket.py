@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal, overload
 
 from django.db import transaction
 from django.db.models import Sum
@@ -88,8 +88,21 @@ def _session_basket_id(request: HttpRequest) -> int | None:
 
 
 def _is_signed_in(request: HttpRequest) -> bool:
+    return _user_id(request) is not None
+
+
+def _user_id(request: HttpRequest) -> int | None:
+    """The signed-in shopper's user id; None for a visitor."""
     user = getattr(request, "user", None)
-    return bool(user is not None and user.is_authenticated)
+    return user.pk if user is not None and user.is_authenticated else None
+
+
+@overload
+def get_basket(request: HttpRequest, create: Literal[True]) -> Basket: ...
+
+
+@overload
+def get_basket(request: HttpRequest, create: bool = False) -> Basket | None: ...
 
 
 def get_basket(request: HttpRequest, create: bool = False) -> Basket | None:
@@ -97,11 +110,11 @@ def get_basket(request: HttpRequest, create: bool = False) -> Basket | None:
 
     A session id that is unknown, tampered with, or names a signed-in user's basket is dropped.
     """
-    if _is_signed_in(request):
+    user_id = _user_id(request)
+    if user_id is not None:
         if create:
-            basket, _ = Basket.objects.get_or_create(user=request.user)
-            return basket
-        return Basket.objects.filter(user=request.user).first()
+            return Basket.objects.get_or_create(user=request.user)[0]
+        return Basket.objects.filter(user_id=user_id).first()
 
     basket_id = _session_basket_id(request)
     basket = Basket.objects.filter(pk=basket_id, user__isnull=True).first() if basket_id else None
@@ -115,8 +128,9 @@ def get_basket(request: HttpRequest, create: bool = False) -> Basket | None:
 
 def get_basket_count(request: HttpRequest) -> int:
     """Units in the basket, in at most one query (none for a visitor without a basket)."""
-    if _is_signed_in(request):
-        lines = BasketLine.objects.filter(basket__user=request.user)
+    user_id = _user_id(request)
+    if user_id is not None:
+        lines = BasketLine.objects.filter(basket__user_id=user_id)
     else:
         basket_id = _session_basket_id(request)
         if basket_id is None:
@@ -134,8 +148,9 @@ def basket_lines(basket: Basket | None) -> list[BasketLine]:
 
 def basket_product_ids(request: HttpRequest) -> set[int]:
     """Ids of the products in the shopper's basket, in at most one query."""
-    if _is_signed_in(request):
-        lines = BasketLine.objects.filter(basket__user=request.user)
+    user_id = _user_id(request)
+    if user_id is not None:
+        lines = BasketLine.objects.filter(basket__user_id=user_id)
     else:
         basket_id = _session_basket_id(request)
         if basket_id is None:

@@ -20,7 +20,8 @@ def basket_detail(request: HttpRequest) -> HttpResponse:
     basket = basket_service.get_basket(request)
     lines = basket_service.basket_lines(basket)
     for line in lines:
-        line.form = BasketQuantityForm(initial={"product_id": line.product_id, "quantity": line.quantity})
+        # An attribute for the template only.
+        line.form = BasketQuantityForm(initial={"product_id": line.product_id, "quantity": line.quantity})  # type: ignore[attr-defined]
     subtotal = sum((line.line_total for line in lines), Decimal("0.00"))
     context = {
         "basket": basket,

@@ -41,7 +41,7 @@ def _checkout_form(request: HttpRequest, currency: str) -> CheckoutForm:
 def checkout(request: HttpRequest) -> HttpResponse:
     basket = basket_service.get_basket(request)
     lines = basket_service.basket_lines(basket)
-    if not lines:
+    if basket is None or not lines:
         messages.info(request, "Your basket is empty: add something before checking out.")
         return redirect("shop:basket")
     currency = lines[0].product.currency
@@ -62,7 +62,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
                 address=data["address"],
                 shipping_method=data["shipping_method"],
                 payment_method=data["payment_method"],
-                visitor_id=request.visitor_id if getattr(request, "ai_tracking", False) else "",
+                visitor_id=getattr(request, "visitor_id", "") if getattr(request, "ai_tracking", False) else "",
                 ai_tracking=bool(getattr(request, "ai_tracking", False)),
             )
         except ShopError as exc:

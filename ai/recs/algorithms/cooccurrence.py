@@ -93,7 +93,7 @@ class CoOccurrence(Recommender):
         for candidate in RECENCY_CANDIDATES:
             self.recency = candidate
             self.validation[candidate] = float(evaluate_scores(self, histories, valid_targets, self.n_items).ndcg)
-        return max(self.validation, key=self.validation.get)
+        return max(self.validation, key=lambda candidate: self.validation[candidate])
 
     def tuned_params(self) -> dict[str, Any]:
         return {"recency": self.recency}

@@ -271,7 +271,7 @@ class SASRec(Recommender):
                 "seconds": round(time.perf_counter() - started, 1),
                 "loss": total_loss / max(total_count, 1),
             }
-            if validate:
+            if validate and valid_targets is not None:
                 from ai.recs.metrics import evaluate_scores
 
                 point["val_ndcg"] = float(evaluate_scores(self, histories, valid_targets, self.n_items).ndcg)
@@ -363,6 +363,8 @@ class SASRec(Recommender):
 
     @torch.no_grad()
     def score(self, histories: list[np.ndarray]) -> np.ndarray:
+        if self.net is None:
+            raise RuntimeError("SASRec.score() before fit() or load")
         vectors = self._user_vectors(histories)
         return self.net.item_logits(vectors).float().cpu().numpy()
 
