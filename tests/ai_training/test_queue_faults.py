@@ -17,7 +17,12 @@ from ai.training import execute_run, retrain_scheduled, start_run, sweep_stale_r
 from ai.training import services as training_services
 from ai.training.services import RunConflict, RunDeferred
 
-from .test_runs import loop_kind  # noqa: F401  (fixture)
+from .test_runs import LoopKind
+
+
+@pytest.fixture
+def loop_kind(db, test_kind):
+    return test_kind(LoopKind)
 
 Status = TrainingRun.Status
 

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from ai import registry
 from ai.kinds.base import ModelKind, TrainedModel
-from ai.schedule import crontab_from_string
 from ai.models import ModelVersion, TrainingRun
+from ai.schedule import crontab_from_string
 from ai.training import cancel_run, execute_run, start_run, sweep_stale_runs
 from ai.training.context import RunContext
 from ai.training.device import DeviceUnavailable, choose_device
