@@ -115,8 +115,7 @@ class OrderPartInline(admin.TabularInline):
     model = OrderPart
     extra = 0
     can_delete = False
-    fields = ["merchant", "status", "updated_at"]
-    readonly_fields = fields
+    readonly_fields = fields = ("merchant", "status", "updated_at")
     verbose_name = "merchant's part"
     verbose_name_plural = "fulfilment by merchant"
 

@@ -66,15 +66,15 @@ class LabelSetAdmin(admin.ModelAdmin):
 
     @admin.display(description="items", ordering="n_items")
     def items_total(self, obj: LabelSet) -> int:
-        return obj.n_items
+        return obj.n_items  # type: ignore[attr-defined]  # annotated by get_queryset
 
     @admin.display(description="done", ordering="n_done")
     def items_done(self, obj: LabelSet) -> int:
-        return obj.n_done
+        return obj.n_done  # type: ignore[attr-defined]  # annotated by get_queryset
 
     @admin.display(description="to review", ordering="n_review")
     def in_review(self, obj: LabelSet) -> int:
-        return obj.n_review
+        return obj.n_review  # type: ignore[attr-defined]  # annotated by get_queryset
 
     @admin.display(description="workbench")
     def workbench_links(self, obj: LabelSet):
@@ -230,11 +230,11 @@ class ItemAdmin(admin.ModelAdmin):
     list_filter = ["label_set", "gold_source", "disagreement", "complete", "split", "source", AnnotatorFilter, LabelFilter, ModelDisagreementFilter]
     search_fields = ["text"]
     list_select_related = ["label_set", "gold_label", "suggestion"]
-    readonly_fields = [
+    readonly_fields = (
         "label_set", "text", "metadata", "source", "source_ref", "split", "created_at", "annotation_count", "complete",
         "disagreement", "gold_label", "gold_labels", "gold_source", "suggestion", "suggestion_score", "uncertainty",
         "scored_version", "annotations_list", "relabel",
-    ]
+    )
     fields = readonly_fields
     show_full_result_count = False
 
@@ -255,5 +255,5 @@ class ItemAdmin(admin.ModelAdmin):
         rows = item.annotations.select_related("label", "annotator").order_by("created_at")
         return format_html_join(
             "", "<div>{}: {} ({})</div>",
-            ((a.annotator.get_username() if a.annotator_id else "import", a.label.name, a.created_at.strftime("%Y-%m-%d %H:%M")) for a in rows),
+            ((a.annotator.get_username() if a.annotator is not None else "import", a.label.name, a.created_at.strftime("%Y-%m-%d %H:%M")) for a in rows),
         ) or "–"

@@ -63,7 +63,7 @@ def _json_body(request: HttpRequest) -> dict[str, Any]:
 
 def _item_id(body: dict[str, Any]) -> int:
     try:
-        return int(body.get("item"))
+        return int(body["item"])
     except (TypeError, ValueError):
         raise labelling.LabellingError("give the item's id") from None
 
@@ -184,7 +184,9 @@ def render_guidelines(text: str) -> str:
         line = re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", line)
         return re.sub(r"\*([^*]+)\*", r"<em>\1</em>", line)
 
-    html, in_list, paragraph = [], False, []
+    html: list[str] = []
+    paragraph: list[str] = []
+    in_list = False
 
     def flush() -> None:
         if paragraph:
@@ -222,7 +224,8 @@ def review_page(admin_view, request: HttpRequest, pk: int):
     if request.method == "POST":
         try:
             item_id = int(request.POST.get("item", ""))
-            labelling.resolve(item_id, request.user, request.POST.getlist("label"), label_set_id=label_set.pk)
+            label_ids = [int(pk) for pk in request.POST.getlist("label")]
+            labelling.resolve(item_id, request.user, label_ids, label_set_id=label_set.pk)
         except (ValueError, Item.DoesNotExist) as exc:
             messages.error(request, f"Not resolved: {exc}" if str(exc) else "Not resolved: give the item and a label.")
         else:
@@ -257,11 +260,11 @@ def import_page(admin_view, request: HttpRequest, pk: int):
         upload = request.FILES.get("file")
         if upload is None:
             messages.error(request, "Choose a CSV or JSONL file.")
-        elif upload.size > MAX_IMPORT_BYTES:
+        elif (upload.size or 0) > MAX_IMPORT_BYTES:
             messages.error(request, f"The file is {upload.size} bytes; at most {MAX_IMPORT_BYTES} per import.")
         else:
             try:
-                fmt = request.POST.get("format") or guess_format(upload.name)
+                fmt = request.POST.get("format") or guess_format(upload.name or "")
                 result = import_items(label_set, upload.read(), fmt)
             except ImportFailed as exc:
                 errors, total = exc.errors, exc.total

@@ -77,8 +77,9 @@ class ConversationAdmin(admin.ModelAdmin):
 
     @admin.display(description="customer")
     def customer(self, conversation: Conversation) -> str:
-        if conversation.user_id:
-            return conversation.user.email or conversation.user.get_username()
+        user = conversation.user
+        if user is not None:
+            return user.email or user.get_username()
         return "Guest"
 
     def changelist_view(self, request, extra_context=None):

@@ -42,7 +42,7 @@ def thresholded(proba: np.ndarray, labels: Sequence[str], threshold: float) -> n
     return np.where(unsure, oos, predicted)
 
 
-def threshold_metrics(proba: np.ndarray, truth: Sequence[int], labels: Sequence[str], threshold: float) -> dict[str, Any]:
+def threshold_metrics(proba: np.ndarray, truth: Sequence[int] | np.ndarray, labels: Sequence[str], threshold: float) -> dict[str, Any]:
     """Accuracy and macro-F1 with unsure answers counted as `oos`; in-scope accuracy and out-of-scope
     recall when the truth has `oos` items (else None); the share of messages answered."""
     from sklearn.metrics import f1_score
@@ -63,7 +63,7 @@ def threshold_metrics(proba: np.ndarray, truth: Sequence[int], labels: Sequence[
     }
 
 
-def choose_threshold(proba: np.ndarray, truth: Sequence[int], labels: Sequence[str]) -> float:
+def choose_threshold(proba: np.ndarray, truth: Sequence[int] | np.ndarray, labels: Sequence[str]) -> float:
     """The threshold (0..0.99) that does best on a validation split (see the module docstring)."""
     truth = np.asarray(truth)
     if not len(truth):
@@ -71,7 +71,7 @@ def choose_threshold(proba: np.ndarray, truth: Sequence[int], labels: Sequence[s
     oos = list(labels).index(OOS) if OOS in labels else -1
     has_oos = bool((truth == oos).any())
     candidates = np.round(np.arange(0.0, 1.0, 0.01), 2)
-    scores = []
+    scores: list[float] = []
     for threshold in candidates:
         predicted = thresholded(proba, labels, threshold)
         if has_oos:
@@ -81,9 +81,9 @@ def choose_threshold(proba: np.ndarray, truth: Sequence[int], labels: Sequence[s
         else:
             answered = predicted != oos
             scores.append((((predicted == truth) & answered).sum() - ((predicted != truth) & answered).sum()) / len(truth))
-    scores = np.asarray(scores)
+    score_array = np.asarray(scores)
     # Of the thresholds that do best, the middle one: the least sensitive to a shift between val and real use.
-    best = candidates[np.flatnonzero(scores >= scores.max() - 1e-12)]
+    best = candidates[np.flatnonzero(score_array >= score_array.max() - 1e-12)]
     return float(best[len(best) // 2])
 
 

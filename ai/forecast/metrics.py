@@ -1,6 +1,8 @@
 """Forecast accuracy: RMSSE and MASE (scaled by the in-sample one-step naive error), and bias."""
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -43,7 +45,10 @@ def summarise(
 ) -> dict[str, float | None]:
     """Mean RMSSE and MASE over the products (those with a scale), pooled bias, and the RMSSE weighted by
     `weights` (revenue) when given."""
-    rmsses, mases, pairs, weighted = [], [], ([], []), []
+    rmsses: list[Any] = []
+    mases: list[Any] = []
+    pairs: tuple[list[Any], list[Any]] = ([], [])
+    weighted: list[Any] = []
     for pid, actual in actuals.items():
         if pid not in forecasts:
             continue

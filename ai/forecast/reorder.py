@@ -32,7 +32,7 @@ def check_lead_days(lead_days: int) -> int:
     return int(lead_days)
 
 
-def demand_over(daily_forecast: Sequence[float], days: float, start: int = 0) -> float:
+def demand_over(daily_forecast: Sequence[float] | np.ndarray, days: float, start: int = 0) -> float:
     """Forecast demand over `days` open days from `start`; beyond the horizon the last day repeats."""
     values = np.asarray(daily_forecast, dtype=float)
     if days <= 0 or len(values) == 0:
@@ -90,20 +90,20 @@ def pooled_quantile(residuals: dict, scales: dict, lead_days: int, service_level
     return max(0.0, float(np.quantile(np.concatenate(errors), service_level)))
 
 
-def reorder_point(daily_forecast: Sequence[float], lead_days: int, safety: float) -> float:
+def reorder_point(daily_forecast: Sequence[float] | np.ndarray, lead_days: int, safety: float) -> float:
     """Stock at which to order: the demand expected over the lead time plus the safety stock."""
     check_lead_days(lead_days)
     return demand_over(daily_forecast, lead_days) + max(0.0, safety)
 
 
-def order_up_to(daily_forecast: Sequence[float], lead_days: int, review_days: int, safety: float) -> float:
+def order_up_to(daily_forecast: Sequence[float] | np.ndarray, lead_days: int, review_days: int, safety: float) -> float:
     """The level an order should lift stock (on hand plus on order) to: demand over lead time plus one
     review period, plus the safety stock."""
     check_lead_days(lead_days)
     return demand_over(daily_forecast, lead_days + max(0, review_days)) + max(0.0, safety)
 
 
-def days_of_cover(stock: float, daily_forecast: Sequence[float]) -> float | None:
+def days_of_cover(stock: float, daily_forecast: Sequence[float] | np.ndarray) -> float | None:
     """Open days until the forecast demand uses up `stock` (fractional); None when it lasts beyond the horizon
     at the horizon's last rate, that is: never, when the forecast ends at zero."""
     values = np.asarray(daily_forecast, dtype=float).clip(min=0)
@@ -155,7 +155,7 @@ class ReorderPlan:
 
 def plan(
     *,
-    daily_forecast: Sequence[float],
+    daily_forecast: Sequence[float] | np.ndarray,
     residuals: np.ndarray,
     stock: float,
     on_order: float,

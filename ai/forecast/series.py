@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -56,7 +57,8 @@ class ShopCalendar:
 
     def next_open_days(self, after: date, count: int) -> list[date]:
         """The `count` open days following `after` (not included)."""
-        days, day = [], after
+        days: list[Any] = []
+        day = after
         # A shop open on no day at all would loop forever: at most a year of closed days in a row.
         for _ in range(count * 7 + 366):
             if len(days) == count:

@@ -26,6 +26,13 @@ HISTORY_DAYS = 120  # open days of history stored for the chart
 ABC_SHARES = (0.8, 0.95)  # cumulative revenue shares closing classes A and B
 
 
+
+def _report(ctx: TrainingContext, fraction: float, message: str) -> None:
+    """The forecasting engine's progress (0..1) as 10..90% of the run, with its message in the log."""
+    ctx.log(message)
+    ctx.report(progress=10 + 80 * fraction)
+
+
 @register
 class DemandKind(ModelKind):
     name = "demand"
@@ -89,7 +96,7 @@ class DemandKind(ModelKind):
             f"closed weekdays {sorted(panel.calendar.closed_weekdays)}"
         )
         result = forecast_panel(
-            panel.frame, engine_options, progress=lambda f, message: (ctx.log(message), ctx.report(progress=10 + 80 * f))
+            panel.frame, engine_options, progress=lambda f, message: _report(ctx, f, message)
         )
         report = _backtest_report(panel, result, abc)
         auto = report["models"].get("auto", {})

@@ -311,7 +311,7 @@ class OrderSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OrderPartSerializer(many=True))
     def get_parts(self, order: Order) -> list[dict[str, Any]]:
-        return OrderPartSerializer(self._parts(order), many=True).data
+        return list(OrderPartSerializer(self._parts(order), many=True).data)
 
     @extend_schema_field(OrderLineSerializer(many=True))
     def get_lines(self, order: Order) -> list[dict[str, Any]]:

@@ -38,7 +38,8 @@ class CheckoutThrottle(SimpleRateThrottle):
     default_rate = "10/hour"
 
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope, self.default_rate)
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope or "", self.default_rate)
+        return str(rate) if rate is not None else None
 
 
 class CheckoutVisitorThrottle(CheckoutThrottle):
@@ -66,6 +67,6 @@ def checkout_wait(request) -> float | None:
     """None when this request may place an order; else the seconds to wait (each throttle is charged)."""
     waits = []
     for throttle in (CheckoutVisitorThrottle(), CheckoutIPThrottle()):
-        if not throttle.allow_request(request, None):
+        if not throttle.allow_request(request, None):  # type: ignore[arg-type]  # a plain Django view, no APIView
             waits.append(throttle.wait() or 1.0)
     return max(waits) if waits else None

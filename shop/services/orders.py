@@ -70,7 +70,7 @@ def record_status_change(
 
 
 # How far along the pipeline each live status is: an order is as far along as its least advanced part.
-_PROGRESS = {OrderStatus.PENDING: 0, OrderStatus.PAID: 1, OrderStatus.SHIPPED: 2, OrderStatus.DELIVERED: 3}
+_PROGRESS: dict[str, int] = {OrderStatus.PENDING: 0, OrderStatus.PAID: 1, OrderStatus.SHIPPED: 2, OrderStatus.DELIVERED: 3}
 FINAL = frozenset({OrderStatus.CANCELLED, OrderStatus.REFUNDED})
 
 

@@ -106,6 +106,8 @@ def evaluate(merchant: Merchant | None = None, product_ids=None) -> list[Suggest
     rows = []
     for product in products:
         forecast = live.get(product.pk)
+        if forecast is None:  # not in the live forecast (e.g. a product added since)
+            continue
         settings = product_settings(product, defaults[product.merchant_id])
         plan = forecasts.reorder_plan(
             forecast, stock=product.stock, on_order=ordered.get(product.pk, 0), lead_time_days=settings.lead_time_days,
@@ -114,7 +116,7 @@ def evaluate(merchant: Merchant | None = None, product_ids=None) -> list[Suggest
         )
         stockout = forecasts.date_after_open_days(forecast, plan.days_of_cover)
         cover = None if stockout is None else float((stockout - forecast.days[0]).days) if forecast.days else None
-        rows.append(Suggestion(product, settings, product.stock, ordered.get(product.pk, 0), plan, stockout, cover, forecast.model, live.origin))
+        rows.append(Suggestion(product, settings, product.stock, ordered.get(product.pk, 0), plan, stockout, cover, forecast.model, live.origin))  # type: ignore[arg-type]  # a live forecast has its origin
     return rows
 
 

@@ -87,7 +87,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
         status = 400
     response = render(request, "shop/checkout.html", context, status=status)
     if status == 429:
-        response["Retry-After"] = str(math.ceil(wait))
+        response["Retry-After"] = str(math.ceil(wait or 1.0))
     return response
 
 

@@ -287,7 +287,8 @@ class SASRec(Recommender):
             self.history.append(point)
             if progress is not None:
                 progress(epoch / self.epochs, **point)
-            out_of_time = bool(self.max_seconds) and time.perf_counter() - started > self.max_seconds
+            max_seconds = self.max_seconds or 0
+            out_of_time = max_seconds > 0 and time.perf_counter() - started > max_seconds
             if validate and since_best >= self.patience:
                 self.stopped = f"early stopping after {epoch} of {self.epochs} epochs (best {self.best_epoch})"
                 break
