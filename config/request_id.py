@@ -38,7 +38,7 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get(HEADER, "")
         request_id = incoming if VALID_ID.match(incoming) else new_request_id()
-        request.request_id = request_id
+        request.request_id = request_id  # type: ignore[attr-defined]  # the project's own attribute
         # Kept until the response is closed (request_finished): Django logs 4xx/5xx after the middleware.
         current_request_id.set(request_id)
         response = self.get_response(request)
