@@ -12,7 +12,7 @@ from shop.models import OrderStatus
 from shop.placeholders import placeholder_url
 from shop.services import basket as baskets
 from shop.services.orders import transition
-from tests.factories import CategoryFactory, ProductFactory, UserFactory
+from tests.factories import CategoryFactory, ProductFactory
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
