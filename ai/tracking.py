@@ -46,7 +46,6 @@ def event_text_length(name: str) -> int:
 QUERY_MAX_LENGTH = event_text_length("query")
 PLACEMENT_MAX_LENGTH = event_text_length("placement")
 VISITOR_ID_MAX_LENGTH = event_text_length("visitor_id")
-SESSION_KEY_MAX_LENGTH = event_text_length("session_key")
 BULK_BATCH_SIZE = 2000
 
 
