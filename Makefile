@@ -26,8 +26,8 @@ demo: migrate
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py load_demo $(DEMO_ARGS)
 	$(PY) manage.py ai_train popularity cooccurrence --wait
-	$(PY) manage.py ai_seed_intents --train
-	$(PY) manage.py ai_train sasrec content --background
+	$(PY) manage.py ai_seed_intents
+	$(PY) manage.py ai_train content chat_intent demand sasrec --background
 	$(PY) manage.py demo_credentials --host $(HOST) --port $(PORT)
 	DEBUG=1 $(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
