@@ -68,6 +68,14 @@ class Turn:
     staff_online: bool = True
 
 
+
+ADDRESS_ORDER = ("name", "line1", "line2", "city", "postcode", "country")
+
+
+def address_text(address: dict[str, str]) -> str:
+    """An address on one line, in postal order (a dict read back from a JSON column may come in any order)."""
+    return ", ".join(address[key] for key in ADDRESS_ORDER if address.get(key))
+
 def _order_line(order: OrderInfo) -> str:
     count = sum(line.quantity for line in order.lines)
     return f"{order.number} ({count} item{'s' if count != 1 else ''}, {answers.money(order.total, order.currency)})"
@@ -250,7 +258,7 @@ class Dialogue:
         address = {"name": name, "line1": line1, "line2": middle[0] if middle else "", "city": city,
                    "postcode": postcode, "country": country}
         self.state["pending"] = {"action": "address", "number": number, "address": address}
-        text = f"Send order {number} to {', '.join(filter(None, address.values()))}?"
+        text = f"Send order {number} to {address_text(address)}?"
         self.understanding = Understanding("change_shipping_address", 1.0, True)
         return self._outcome(BotReply(text, "change_shipping_address", ["Yes, change it", "No, keep it"]))
 
@@ -277,7 +285,7 @@ class Dialogue:
             return self._outcome(BotReply(exc.message, intent))
         values = answers.order_values(order)
         if pending["action"] == "address":
-            values["address"] = ", ".join(filter(None, pending["address"].values()))
+            values["address"] = address_text(pending["address"])
         return self._outcome(BotReply(answers.render(intent, values), intent))
 
     # Products ----------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ def placements(response) -> list[str]:
 
 
 def test_every_page_shows_its_placements(client, merchant, tree):
-    products = [ProductFactory(merchant=merchant, category=tree["candles"], stock=20) for _ in range(12)]
+    # more products than the home page's bestsellers, which its recommendations leave out
+    products = [ProductFactory(merchant=merchant, category=tree["candles"], stock=20) for _ in range(20)]
     now = timezone.now()
     # Shoppers who bought products 0 and 1 together, and a little of everything else.
     rows = [Event(event_type="purchase", visitor_id=f"{v:032x}", product_id=products[i].pk, created_at=now)
