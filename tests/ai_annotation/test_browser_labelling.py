@@ -29,11 +29,17 @@ def sign_in(page, username: str) -> None:
     page.wait_for_url(lambda url: "/login/" not in url)
 
 
+def item_text_is(page, text: str) -> None:
+    """Wait for the item on screen (a locator assertion: the page's CSP forbids the eval that
+    `wait_for_function` with a string needs)."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("[data-item=text]")).to_have_text(text)
+
+
 def press_and_wait(page, key: str, next_text: str) -> None:
     page.keyboard.press(key)
-    page.wait_for_function(
-        "text => document.querySelector('[data-item=text]').textContent === text", arg=next_text
-    )
+    item_text_is(page, next_text)
 
 
 def test_label_by_keyboard_then_disagree_then_review(browser_page, monkeypatch):
@@ -52,7 +58,7 @@ def test_label_by_keyboard_then_disagree_then_review(browser_page, monkeypatch):
 
     sign_in(page, "ann")
     page.goto(page.base_url + reverse("admin:ai_labelset_label", args=[label_set.pk]))
-    page.wait_for_function("document.querySelector('[data-item=text]').textContent === 'message 0'")
+    item_text_is(page, "message 0")
     assert "Pick <strong>one</strong> intent." in page.inner_html(".ai-guidelines")
     keys = ["1", "2", "3", "1", "2", "3", "1", "r", "3", "2"]  # messages 0-9
     for n, key in enumerate(keys):
@@ -79,7 +85,7 @@ def test_label_by_keyboard_then_disagree_then_review(browser_page, monkeypatch):
 
     sign_in(page, "bob")
     page.goto(page.base_url + reverse("admin:ai_labelset_label", args=[label_set.pk]))
-    page.wait_for_function("document.querySelector('[data-item=text]').textContent === 'message 0'")
+    item_text_is(page, "message 0")
     press_and_wait(page, "2", "message 1")  # ann said order: disagreement
     press_and_wait(page, "2", "message 2")  # ann said refund: agreement
     disputed, agreed = Item.objects.get(text="message 0"), Item.objects.get(text="message 1")
