@@ -35,8 +35,9 @@ demo: migrate
 # `make test` and CI run it before the tests.
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
-# mypy (django-stubs, drf-stubs) on ai/ and shop/; not yet part of `lint`: the last merges left errors to fix.
+# mypy alone (django-stubs, drf-stubs on ai/ and shop/).
 typecheck: install
 	$(VENV)/bin/mypy
 
