@@ -43,6 +43,7 @@ typecheck: install
 
 test: install lint
 	$(PY) -m pytest
+	cd examples/oscar_shop && $(abspath $(PY)) -m pytest  # the ai app in a django-oscar shop (own settings, SQLite)
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache
