@@ -35,13 +35,15 @@ demo: migrate
 # `make test` and CI run it before the tests.
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
-# mypy (django-stubs, drf-stubs) on ai/ and shop/; not yet part of `lint`: the last merges left errors to fix.
+# mypy alone (django-stubs, drf-stubs on ai/ and shop/).
 typecheck: install
 	$(VENV)/bin/mypy
 
 test: install lint
 	$(PY) -m pytest
+	cd examples/oscar_shop && $(abspath $(PY)) -m pytest  # the ai app in a django-oscar shop (own settings, SQLite)
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache

@@ -11,15 +11,16 @@ Permissions are declared per view (ai/api/permissions.py).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from rest_framework import exceptions, serializers
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 from rest_framework.views import set_rollback
 
 from ai.adapter import ApiClient
@@ -98,10 +99,12 @@ def ai_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         logger.exception("Unhandled error in ai API view %s", type(view).__name__ if view else "?", exc_info=exc)
         return Response(error_body(*GENERIC_MESSAGES[500]), status=500)
     headers: dict[str, str] = {}
-    if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header
-    if getattr(exc, "wait", None):
-        headers["Retry-After"] = str(max(1, round(exc.wait)))
+    auth_header = getattr(exc, "auth_header", None)  # NotAuthenticated, AuthenticationFailed
+    if auth_header:
+        headers["WWW-Authenticate"] = auth_header
+    wait = getattr(exc, "wait", None)  # Throttled
+    if wait:
+        headers["Retry-After"] = str(max(1, round(wait)))
     if isinstance(exc, exceptions.ValidationError):
         body = _validation_body(exc.detail)
     elif isinstance(exc, exceptions.Throttled):
@@ -178,9 +181,9 @@ class AiApiMixin:
     """Mixed into every ai API view (before APIView): authentication, throttling, errors and pagination are
     ai's own. Each view still names its `permission_classes`."""
 
-    authentication_classes = [AdapterAuthentication, SessionAuthentication]
-    throttle_classes = [AiRateThrottle]
-    pagination_class = AiPagination
+    authentication_classes: Sequence[type[BaseAuthentication]] = [AdapterAuthentication, SessionAuthentication]
+    throttle_classes: Sequence[type[BaseThrottle]] = [AiRateThrottle]
+    pagination_class: type[BasePagination] | None = AiPagination
 
     def get_exception_handler(self):
         return ai_exception_handler
@@ -189,7 +192,8 @@ class AiApiMixin:
 class AiErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="A machine-readable code: invalid, not_authenticated, permission_denied, …")
     message = serializers.CharField(help_text="What is wrong, for a person.")
-    fields = serializers.DictField(required=False, help_text="Per field (or per row of a batch), its errors.")
+    # The error body's key; as a declared field it only shadows Serializer.fields for mypy.
+    fields = serializers.DictField(required=False, help_text="Per field (or per row of a batch), its errors.")  # type: ignore[assignment]
 
 
 class AiErrorSerializer(serializers.Serializer):

@@ -1,6 +1,8 @@
 """Answers without trained models, for unknown shoppers and for products nobody has bought."""
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from ai import registry
@@ -25,7 +27,8 @@ def test_no_trained_model_serves_popular_products_of_the_stored_events(products)
     assert recs.model_version_id is None
     assert recs.title == "Popular right now"
     assert recs.sources == ["popularity"]
-    assert len(recs.list_id) == 32 and int(recs.list_id, 16) >= 0
+    assert uuid.UUID(hex=recs.list_id).hex == recs.list_id  # 32 lower-case hex digits, a UUID
+    assert recommend(placement="home", visitor_id="never-seen-before", limit=4).list_id != recs.list_id  # one per list
 
 
 def test_no_events_at_all_the_popularity_kind_learns_from_the_shops_order_lines(

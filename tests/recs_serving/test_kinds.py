@@ -36,7 +36,9 @@ def test_cooccurrence_trains_measures_registers_and_serves_also_bought(
     settings.AI_MAX_PER_CATEGORY = 0
     run = train("cooccurrence", {}, django_capture_on_commit_callbacks)
     assert run.progress == 100
-    assert 0 <= run.metrics["ndcg@10"] <= run.metrics["hr@10"] <= 1
+    # Each shopper's held-out item is the partner of one they bought: always in the top 10, mostly first.
+    assert run.metrics["hr@10"] == 1.0
+    assert run.metrics["ndcg@10"] == pytest.approx(0.75088, abs=1e-5)
     assert run.metrics["eval_users"] == 40
     assert run.data_summary["interactions"] == 160
     version = ModelVersion.objects.get(training_run=run)
@@ -85,7 +87,7 @@ def test_content_trains_from_product_text_and_serves_similar(categories, django_
     ]
     made = [ProductFactory(title=t, description=d, category=categories[i // 2]) for i, (t, d) in enumerate(texts)]
     run = train("content", {}, django_capture_on_commit_callbacks)  # no shoppers yet: trained, unmeasured
-    assert run.metrics == {} or "ndcg@10" in run.metrics
+    assert run.metrics == {}  # nothing to measure without shoppers: no made-up score
     served = registry.live_model("content")
     assert served.neighbours.shape == (6, 5)  # every product's neighbours, precomputed at training time
     recs = recommend(placement="product_similar", product_id=made[0].pk, visitor_id="v", limit=2)

@@ -212,6 +212,11 @@ class SASRec(Recommender):
         if self.text_init:
             self._attach_texts(data)
 
+    def _built_net(self) -> SASRecNet:
+        if self.net is None:
+            raise RuntimeError("SASRec: the network is built before training")
+        return self.net
+
     def fit(
         self,
         data: Interactions,
@@ -239,14 +244,15 @@ class SASRec(Recommender):
             if self.val_users and len(candidates) > self.val_users:
                 dropped = np.setdiff1d(candidates, rng.choice(candidates, self.val_users, replace=False))
                 valid_targets[dropped] = -1
-        optimiser = torch.optim.Adam(self.net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        net = self._built_net()
+        optimiser = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         generator = torch.Generator(device=self.device).manual_seed(self.seed)
         self._prepare_sampling(data)
         best_ndcg, best_state, since_best = -1.0, None, 0
         started, cpu_started = time.perf_counter(), time.process_time()
         self.history = []
         for epoch in range(1, self.epochs + 1):
-            self.net.train()
+            net.train()
             epoch_started = time.perf_counter()
             # Batches of similar length (little padding), in random order; ties shuffled each epoch.
             order = np.lexsort((rng.random(len(order_key)), order_key))
@@ -278,7 +284,7 @@ class SASRec(Recommender):
                 point["seconds"] = round(time.perf_counter() - started, 1)
                 if point["val_ndcg"] > best_ndcg:
                     best_ndcg, since_best, self.best_epoch = point["val_ndcg"], 0, epoch
-                    best_state = copy.deepcopy(self.net.state_dict())
+                    best_state = copy.deepcopy(net.state_dict())
                 else:
                     since_best += 1
             else:
@@ -298,8 +304,8 @@ class SASRec(Recommender):
         else:
             self.stopped = f"ran all {self.epochs} epochs"
         if best_state is not None:
-            self.net.load_state_dict(best_state)
-        self.net.eval()
+            net.load_state_dict(best_state)
+        net.eval()
         return self
 
     def _prepare_sampling(self, data: Interactions) -> None:
