@@ -59,6 +59,7 @@ class BeaconView(APIView):
     204 on success, and for opted-out visitors (accepted, nothing stored). No authentication of its own: the
     shopper is whoever Django's session middleware says. Throttled per visitor and per client IP."""
 
+    schema = None  # a browser endpoint, not part of the API a client integrates with (documented in docs/tracking.md)
     authentication_classes = [SessionUser]
     permission_classes = [SameOrigin]
     throttle_classes = [beacon.BeaconVisitorThrottle, beacon.BeaconIPThrottle]

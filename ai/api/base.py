@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, serializers
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.pagination import BasePagination, PageNumberPagination
@@ -200,3 +201,18 @@ class AiErrorSerializer(serializers.Serializer):
     """ai's error body, whatever the host's REST_FRAMEWORK["EXCEPTION_HANDLER"]."""
 
     error = AiErrorDetailSerializer()
+
+
+class AdapterAuthenticationScheme(OpenApiAuthenticationExtension):
+    """Documents the host's server-to-server authentication (whatever the adapter's api_client accepts; in
+    Aisle a bearer API key) in the OpenAPI schema."""
+
+    target_class = AdapterAuthentication
+    name = "hostApiClient"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "The host shop's server-to-server credentials, checked by its ai adapter (api_client).",
+        }

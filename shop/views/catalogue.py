@@ -13,7 +13,7 @@ from shop.services.product_facts import product_facts
 
 from .utils import paginate, url_text
 
-BESTSELLER_COUNT = 12  # full rows of 4, 3 or 2 (see .product-grid)
+BESTSELLER_COUNT = 8  # full rows of 4 or 2 (see .product-grid)
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -25,7 +25,9 @@ def rendered_ids(html: str) -> list[int]:
 
 @pytest.fixture
 def read_key(db):
-    _, raw = create_api_key(MerchantFactory(), scope=ApiKey.Scope.READ, name="headless")
+    """A key staff trusted as a storefront backend: these tests ask for visitors' personal lists."""
+    api_key, raw = create_api_key(MerchantFactory(), scope=ApiKey.Scope.READ, name="headless")
+    ApiKey.objects.filter(pk=api_key.pk).update(trusted_storefront=True)
     return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
 
 
@@ -66,8 +68,8 @@ def test_home_page_recommendations_leave_out_the_bestsellers_it_shows(client, se
     html = client.get("/").content.decode()
     bestsellers = html.split('id="bestsellers"', 1)[1].split("data-rec-list", 1)[0]
     grid = [int(pid) for pid in re.findall(r'data-product-picture="(\d+)"', bestsellers)]
-    assert grid == [p.pk for p in catalogue[:12]]
-    assert rendered_ids(html) == [p.pk for p in catalogue[12:20]]  # "Popular right now" goes on from there
+    assert grid == [p.pk for p in catalogue[:8]]  # BESTSELLER_COUNT
+    assert rendered_ids(html) == [p.pk for p in catalogue[8:16]]  # "Popular right now" goes on from there
 
 
 def test_api_lists_under_one_page_id_never_repeat_a_product(client, settings, read_key, products):
