@@ -7,6 +7,7 @@ import time
 import pytest
 
 from ai.models import Event
+from tests.factories import ProductFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,6 +35,8 @@ def orm_beside_playwright(monkeypatch):
 def lab(browser_page):
     """The browser page, with /beacon-lab/ answered by a page holding one recommendation list below the fold
     (served by the browser on the live server's own origin, so the beacon goes to the real endpoint)."""
+    for pk in (11, 12, 13):  # the beacon refuses products that do not exist
+        ProductFactory(pk=pk)
     page = browser_page
     page.route("**/beacon-lab/**", lambda route: route.fulfill(status=200, content_type="text/html", body=LAB_PAGE))
     page.set_viewport_size({"width": 800, "height": 600})
