@@ -164,6 +164,10 @@ class RecsKind(ModelKind):
     def algorithm_options(self, ctx: TrainingContext) -> dict[str, Any]:
         return {k: v for k, v in ctx.options.items() if k not in self.kind_options}
 
+    def algorithm_extras(self, ctx: TrainingContext) -> dict[str, Any]:
+        """Constructor arguments that are not options (a warm start's weights)."""
+        return {}
+
     def train(self, ctx: TrainingContext) -> TrainedModel:
         from ai.recs.data import summarize
         from ai.recs.evaluation import fit_and_measure
@@ -176,6 +180,7 @@ class RecsKind(ModelKind):
                 f"{summary['items']} products")
         cls = self.algorithm_class()
         options = self.algorithm_options(ctx)
+        extra = {"device": ctx.device, **self.algorithm_extras(ctx)}
         try:
             split = leave_one_out(data)
         except NotEnoughData as exc:
@@ -183,7 +188,7 @@ class RecsKind(ModelKind):
                 raise ValueError(f"Not enough behaviour to train {self.name} yet: {exc}") from None
             # Content needs only product text: without shoppers to measure on it is served unmeasured.
             ctx.log(f"{self.name}: not measured ({exc})")
-            model = _construct(cls, options, device=ctx.device)
+            model = _construct(cls, options, **extra)
             model.fit(data, progress=self._progress(ctx, start=5.0, span=90.0))
             return self._trained(model, data, options, {}, summary, ctx.device)
         # Tune on the data without validation and test targets (early stopping on validation), then fit
@@ -192,7 +197,7 @@ class RecsKind(ModelKind):
         # same, with the validation item as part of the history. The same procedure as `ai_eval recs`.
         refit = bool(ctx.options.get("refit_tuned", True)) or not getattr(cls, "uses_validation", False)
         measured = fit_and_measure(
-            lambda **tuned: _construct(cls, {**options, **tuned}, device=ctx.device),
+            lambda **tuned: _construct(cls, {**options, **tuned}, **extra),
             split,
             data.n_items,
             k=EVAL_K,
@@ -211,10 +216,12 @@ class RecsKind(ModelKind):
         }
         ctx.report(progress=99.0, metrics=metrics)
         ctx.log(f"{self.name}: ndcg@10={metrics['ndcg@10']} hr@10={metrics['hr@10']} on {result.users} shoppers")
+        if getattr(model, "warm_started", ""):
+            ctx.log(f"{self.name}: {model.warm_started}")
         if ctx.options.get("refit_all"):
             # Serve a model that also learnt from the held-out interactions (same tuned parameters).
             ctx.log(f"{self.name}: refitting on all {summary['interactions']} interactions for serving")
-            model = _construct(cls, options, device=ctx.device)
+            model = _construct(cls, options, **extra)
             model.fit(data)
             metrics["refit_all"] = 1.0
         return self._trained(model, data, options, metrics, summary, ctx.device)
@@ -229,7 +236,8 @@ class RecsKind(ModelKind):
             "item_keys": [int(k) for k in data.item_keys],
             "options": {k: v for k, v in options.items() if isinstance(v, (int, float, str, bool, type(None)))},
         }
-        detail = str(config["algorithm"].get("stopped", "")) if isinstance(config["algorithm"], dict) else ""
+        algorithm = config["algorithm"] if isinstance(config["algorithm"], dict) else {}
+        detail = "; ".join(str(algorithm[key]) for key in ("stopped", "warm_started") if algorithm.get(key))
         return TrainedModel(tensors=tensors, config=config, metrics=metrics, data_summary=summary, detail=detail)
 
     def load(self, tensors: dict[str, torch.Tensor], config: dict[str, Any]) -> ServedRecommender:
@@ -283,9 +291,13 @@ class SASRecKind(RecsKind):
     name = "sasrec"
     label = "Sequential transformer (SASRec)"
     algorithm_path = "ai.recs.algorithms.sasrec.SASRec"
+    kind_options = {**RecsKind.kind_options, "warm_start": True}
     # One fit, until validation NDCG stops improving (patience epochs without a better one), no refit;
     # `make demo` trains it in the background. max_seconds > 0 caps the fit (the run says so).
+    # warm_start: start from the live version's weights where they fit (shared products by id, new ones
+    # fresh), so that a nightly retrain on a little more data takes a few epochs.
     default_options = {
+        "warm_start": True,
         "since_days": 0,
         "refit_all": False,
         "refit_tuned": False,
@@ -309,6 +321,30 @@ class SASRecKind(RecsKind):
         "layers": (1, 12), "heads": (1, 16), "dropout": (0.0, 0.9), "lr": (1e-6, 1.0), "batch_size": (1, 4096),
         "max_seconds": (0.0, 24 * 3600.0), "seed": (0, 2**31 - 1), "negatives": (1, 100_000),
     }
+
+    def algorithm_extras(self, ctx: TrainingContext) -> dict[str, Any]:
+        """The live version as a warm start (with the option on and a live version to read)."""
+        from ai.recs.algorithms.sasrec import WarmStart
+        from ai.registry import ArtifactError, live_version, read_artifacts
+
+        if not ctx.options.get("warm_start", True):
+            return {}
+        version = live_version(self.name)
+        if version is None:
+            return {}
+        try:
+            tensors, config = read_artifacts(version)
+        except ArtifactError as exc:
+            ctx.log(f"{self.name}: cold start, the live version cannot be read ({exc})")
+            return {}
+        if not isinstance(config.get("algorithm"), dict) or "item_keys" not in config:
+            return {}
+        if (version.metrics or {}).get("refit_all"):
+            # Its weights have seen the held-out purchases: the new version's measurement would flatter it.
+            ctx.log(f"{self.name}: cold start, the live version was refitted on the held-out purchases")
+            return {}
+        label = f"live v{version.version}"
+        return {"warm_start": WarmStart(tensors=tensors, config=config["algorithm"], item_keys=config["item_keys"], label=label)}
 
     def clean_options(self, options: dict[str, Any]) -> dict[str, Any]:
         from ai.recs.algorithms.sasrec import LOSSES

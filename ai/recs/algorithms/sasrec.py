@@ -12,7 +12,11 @@ the input and output item embeddings shared, as here, it collapsed every item on
 ranked no better than chance on a planted test; the softmax over sampled items is shift-invariant.)
 Histories are truncated to the most recent
 `max_len` items and right-padded, so the causal mask alone keeps real positions from seeing padding.
-Early stopping on validation NDCG@10 keeps the best weights.
+Early stopping on validation NDCG@10 keeps the best weights. A `WarmStart` (a trained model's tensors,
+config and item keys: the live version's, for a nightly retrain) starts training from those weights where
+the architecture matches: the encoder as it was, the item vectors of every product the two item sets share
+(by key), freshly initialised vectors for new products; validation then starts from the loaded model
+(epoch 0), so a retrain on little new data stops after `patience` epochs.
 """
 from __future__ import annotations
 
@@ -20,6 +24,8 @@ import contextlib
 import copy
 import math
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -34,6 +40,19 @@ SAMPLED_ABOVE = 50_000
 LOSSES = ("auto", "softmax", "sampled")
 SAMPLINGS = ("uniform", "popularity")
 TEXT_DIM = 384  # all-MiniLM-L6-v2
+# What must match between a warm start's model and the new one for its weights to fit.
+ARCHITECTURE = ("hidden", "layers", "heads", "max_len", "text_dim")
+
+
+@dataclass
+class WarmStart:
+    """A trained SASRec to start from: `tensors` and `config` as `to_state()` gives them, and `item_keys`,
+    the external key (product id) of each of its item indices."""
+
+    tensors: dict[str, torch.Tensor]
+    config: dict[str, Any]
+    item_keys: Sequence[Any]
+    label: str = "the live model"
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
@@ -140,6 +159,7 @@ class SASRec(Recommender):
         negatives: int = 256,
         sampling: str = "uniform",
         text_init: bool = False,
+        warm_start: WarmStart | None = None,
     ):
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}, not {loss!r}")
@@ -166,6 +186,9 @@ class SASRec(Recommender):
         self.sampling = sampling
         self.text_init = text_init  # item vectors from product text too (new and rare products)
         self.text_dim = 0
+        self.warm_start = warm_start  # start from these weights where they fit (see _warm_start)
+        self.warm_started = ""  # what the warm start did: "3,600 of 3,788 items from the live model", or why not
+        self.warm_loaded = False  # whether this fit started from the warm start's weights
         self._sampling_weights: torch.Tensor | None = None
         self._log_q: torch.Tensor | None = None
         self.net: SASRecNet | None = None
@@ -211,6 +234,46 @@ class SASRec(Recommender):
         self.net = self._new_net().to(self.device)
         if self.text_init:
             self._attach_texts(data)
+        self.warm_started, self.warm_loaded = "", False
+        if self.warm_start is not None:
+            self.warm_loaded, self.warm_started = self._warm_start(self.warm_start, data)
+
+    def _warm_start(self, warm: WarmStart, data: Interactions) -> tuple[bool, str]:
+        """Load the warm start's weights into the fresh network: the encoder (and text projection) whole,
+        the item vectors of the items both item sets share, matched by key; items new to this data keep
+        their fresh initialisation. Returns whether it loaded them and what it did; an architecture that
+        differs, or no shared item, leaves the network cold and says why."""
+        assert self.net is not None
+        mine = {"hidden": self.hidden, "layers": self.layers, "heads": self.heads, "max_len": self.max_len,
+                "text_dim": self.text_dim}
+        theirs = {"text_dim": 0, **warm.config}  # versions from before text-aware items have no text_dim
+        differs = [name for name in ARCHITECTURE if int(theirs.get(name, -1)) != mine[name]]
+        if differs:
+            return False, f"cold start: {warm.label} differs in {', '.join(differs)}"
+        if len(data.item_keys) != data.n_items:
+            return False, "cold start: the data has no item keys to match"
+        old_index = {key: i for i, key in enumerate(warm.item_keys)}
+        new_rows, old_rows = [], []
+        for i, key in enumerate(data.item_keys):
+            old = old_index.get(key)
+            if old is not None:
+                new_rows.append(i + 1)  # row 0 is padding
+                old_rows.append(old + 1)
+        if not new_rows:
+            return False, f"cold start: no item shared with {warm.label}"
+        state = self.net.state_dict()
+        for name, tensor in warm.tensors.items():
+            if name in ("text_emb", "id_mask"):  # this data's texts and seen items, set by _attach_texts
+                continue
+            if name == "item_emb.weight":
+                rows_new, rows_old = torch.tensor(new_rows), torch.tensor(old_rows)
+                state[name][rows_new.to(state[name].device)] = tensor[rows_old].to(state[name])
+            elif name in state and state[name].shape == tensor.shape:
+                state[name].copy_(tensor.to(state[name]))
+            else:
+                return False, f"cold start: {warm.label} has no fitting {name}"
+        self.net.load_state_dict(state)
+        return True, f"warm start: {len(new_rows):,} of {data.n_items:,} items from {warm.label}"
 
     def _built_net(self) -> SASRecNet:
         if self.net is None:
@@ -248,9 +311,9 @@ class SASRec(Recommender):
         optimiser = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         generator = torch.Generator(device=self.device).manual_seed(self.seed)
         self._prepare_sampling(data)
-        best_ndcg, best_state, since_best = -1.0, None, 0
         started, cpu_started = time.perf_counter(), time.process_time()
-        self.history = []
+        self.history, self.best_epoch, since_best = [], 0, 0
+        best_ndcg, best_state = self._warm_baseline(histories, valid_targets if validate else None, started)
         for epoch in range(1, self.epochs + 1):
             net.train()
             epoch_started = time.perf_counter()
@@ -278,9 +341,7 @@ class SASRec(Recommender):
                 "loss": total_loss / max(total_count, 1),
             }
             if validate and valid_targets is not None:
-                from ai.recs.metrics import evaluate_scores
-
-                point["val_ndcg"] = float(evaluate_scores(self, histories, valid_targets, self.n_items).ndcg)
+                point["val_ndcg"] = self._val_ndcg(histories, valid_targets)
                 point["seconds"] = round(time.perf_counter() - started, 1)
                 if point["val_ndcg"] > best_ndcg:
                     best_ndcg, since_best, self.best_epoch = point["val_ndcg"], 0, epoch
@@ -307,6 +368,24 @@ class SASRec(Recommender):
             net.load_state_dict(best_state)
         net.eval()
         return self
+
+    def _val_ndcg(self, histories: list[np.ndarray], valid_targets: np.ndarray) -> float:
+        from ai.recs.metrics import evaluate_scores
+
+        return float(evaluate_scores(self, histories, valid_targets, self.n_items).ndcg)
+
+    def _warm_baseline(
+        self, histories: list[np.ndarray], valid_targets: np.ndarray | None, started: float
+    ) -> tuple[float, dict[str, Any] | None]:
+        """Epoch 0 of a warm start: the loaded model's validation NDCG and weights, so that training keeps
+        them unless an epoch does better. (-1, None) for a cold start or without validation."""
+        if valid_targets is None or not self.warm_loaded:
+            return -1.0, None
+        net = self._built_net()
+        net.eval()
+        ndcg = self._val_ndcg(histories, valid_targets)
+        self.history.append({"epoch": 0, "seconds": round(time.perf_counter() - started, 1), "val_ndcg": ndcg})
+        return ndcg, copy.deepcopy(net.state_dict())
 
     def _prepare_sampling(self, data: Interactions) -> None:
         """Popularity sampling: each item drawn in proportion to its interactions (+1), with log Q kept
@@ -411,6 +490,7 @@ class SASRec(Recommender):
             "sampling": self.sampling,
             "text_dim": self.text_dim,
             "stopped": self.stopped,
+            "warm_started": self.warm_started,
         }
 
     def to_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -434,6 +514,7 @@ class SASRec(Recommender):
         model.best_epoch = int(config.get("best_epoch", 0))
         model.history = list(config.get("history", []))
         model.stopped = str(config.get("stopped", ""))
+        model.warm_started = str(config.get("warm_started", ""))
         model.text_dim = int(config.get("text_dim", 0))
         model.text_init = bool(model.text_dim)
         model.net = model._new_net()
