@@ -16,7 +16,6 @@ Early stopping on validation NDCG@10 keeps the best weights.
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import math
 import time
@@ -27,19 +26,15 @@ import torch
 from torch import nn
 from transformers import GPT2Config, GPT2Model
 
+from ai.device import autocast, resolve_device
+from ai.encoder import EMBEDDING_DIM
 from ai.recs.base import Interactions, ProgressFn, Recommender
 
 # With loss="auto", catalogues with more items than this train with a softmax over sampled negatives.
 SAMPLED_ABOVE = 50_000
 LOSSES = ("auto", "softmax", "sampled")
 SAMPLINGS = ("uniform", "popularity")
-TEXT_DIM = 384  # all-MiniLM-L6-v2
-
-
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    if device is None or device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+TEXT_DIM = EMBEDDING_DIM  # all-MiniLM-L6-v2
 
 
 class SASRecNet(nn.Module):
@@ -176,9 +171,7 @@ class SASRec(Recommender):
 
     # -- training ---------------------------------------------------------------------------------
     def _autocast(self):
-        if self.device.type == "cuda":
-            return torch.autocast("cuda", dtype=torch.bfloat16)
-        return contextlib.nullcontext()
+        return autocast(self.device)
 
     def _new_net(self) -> SASRecNet:
         return SASRecNet(
