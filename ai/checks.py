@@ -8,9 +8,9 @@ from typing import Any
 from django.core.checks import Error, Tags, register
 from django.utils.module_loading import import_string
 
+from .conf import TRAIN_DEVICE_CHOICES as TRAIN_DEVICES
 from .conf import AISettings, ai_settings
 
-TRAIN_DEVICES = ("auto", "cpu", "cuda")
 CONCURRENT_RUNS = ("wait", "refuse")
 RATE_SETTINGS = ("BEACON_RATE_LIMIT", "BEACON_RATE_LIMIT_IP", "API_THROTTLE_RATE", "CHAT_RATE_VISITOR", "CHAT_RATE_IP", "CHAT_RATE_POLL")
 POSITIVE_SETTINGS = (

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 _MISSING = object()
+TRAIN_DEVICE_CHOICES = ("auto", "cpu", "cuda")  # AI_TRAIN_DEVICE's values (ai.device.resolve_device picks)
 
 
 class AISettings:

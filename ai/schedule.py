@@ -1,11 +1,15 @@
-"""ai's periodic tasks, for the host's Celery beat. A host adds them with one line in its Celery module:
+"""ai's periodic tasks, for the host's Celery beat. A host adds them in its Celery module, once Celery has
+read the Django settings (as examples/oscar_shop/oscar_shop/celery.py and config/celery.py do):
 
-    from ai.schedule import beat_schedule
-    app.conf.beat_schedule = {**beat_schedule(), **your_own}     # or: app.conf.beat_schedule.update(beat_schedule())
+    @app.on_after_configure.connect
+    def add_ai_schedule(sender, **kwargs):
+        from ai.schedule import beat_schedule
+
+        sender.conf.beat_schedule = {**beat_schedule(), **(sender.conf.beat_schedule or {})}
 
 The schedule: the sweep of dead and never-picked-up training runs (every AI_SWEEP_INTERVAL_S), the
 retraining of AI_RETRAIN_KINDS on AI_RETRAIN_CRON, and, when AI_EVENT_RETENTION_DAYS is set, a daily purge
-of older events. The settings are read when the function is called (when the host's Celery module loads).
+of older events. The settings are read when the function is called (when Celery is configured).
 """
 from __future__ import annotations
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from celery import shared_task
-from django.db import transaction
 
 
 @shared_task(name="ai.tasks.train_model", bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
@@ -66,12 +65,3 @@ def score_label_set(label_set_id: int) -> int:
 
     return score(label_set_id)
 
-
-def schedule_scoring(label_set, live_version_id: int | None) -> bool:
-    """Queue `score_label_set` (after commit) when the set's live model has not scored it yet."""
-    from ai.annotation.scoring import mark_for_scoring
-
-    if not mark_for_scoring(label_set, live_version_id):
-        return False
-    transaction.on_commit(lambda: score_label_set.delay(label_set.pk))
-    return True

@@ -69,7 +69,7 @@ def _item_id(body: dict[str, Any]) -> int:
 
 
 def _next(label_set: LabelSet, request: HttpRequest) -> JsonResponse:
-    from ai.tasks import schedule_scoring
+    from .scoring import schedule_scoring  # loads the model code (torch) only when the page asks
 
     schedule_scoring(label_set, labelling.live_model_version_id(label_set))
     item = labelling.next_item(label_set, request.user)

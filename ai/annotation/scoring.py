@@ -1,19 +1,24 @@
 """The live model's suggestions and uncertainty on a set's items: what orders the queue and pre-annotates.
 
 `score_label_set` runs as the Celery task `ai.tasks.score_label_set` when a set's live text_classifier
-version changes (noticed by the labelling page) and after items are added; it is idempotent: items
-already scored by the live version are left alone.
+version changes (noticed by the labelling page: `schedule_scoring`); it is idempotent: items already
+scored by the live version are left alone. It is sent like a training run, through
+`ai.training.dispatch` after the commit: to a worker on AI_TRAIN_QUEUE (it needs the model), or run in
+this process when there is no broker.
 """
 from __future__ import annotations
 
 import logging
 
 import numpy as np
+from django.db import transaction
 from django.db.models import Q
 
 from ai import registry
+from ai.conf import ai_settings
 from ai.models import Item, LabelSet, ModelVersion
 from ai.textclf import uncertainty
+from ai.training import dispatch
 
 logger = logging.getLogger("ai.annotation")
 BATCH = 512
@@ -54,8 +59,8 @@ def score_label_set(label_set_id: int) -> int:
 def mark_for_scoring(label_set: LabelSet, live_version_id: int | None) -> bool:
     """Whether the set needs a scoring pass by its live version; marks it so that only one pass is queued.
 
-    One conditional update: many page loads at once queue one task, not one each. The caller queues
-    the task (ai.tasks.schedule_scoring) when this returns True.
+    One conditional update: many page loads at once queue one task, not one each. `schedule_scoring`
+    queues the task when this returns True.
     """
     if live_version_id is None or live_version_id == label_set.scored_version_id:
         return False
@@ -67,3 +72,24 @@ def mark_for_scoring(label_set: LabelSet, live_version_id: int | None) -> bool:
 
 def live_version_id(label_set: LabelSet) -> int | None:
     return ModelVersion.objects.filter(kind=label_set.model_key, status=ModelVersion.Status.LIVE).values_list("pk", flat=True).first()
+
+
+def schedule_scoring(label_set: LabelSet, live_version_id: int | None) -> bool:
+    """Queue a scoring pass (after the commit) when the set's live model has not scored it yet."""
+    if not mark_for_scoring(label_set, live_version_id):
+        return False
+    label_set_id = label_set.pk
+    transaction.on_commit(lambda: enqueue_scoring(label_set_id, live_version_id))
+    return True
+
+
+def enqueue_scoring(label_set_id: int, live_version_id: int | None) -> None:
+    """Score here when there is no broker, else send the task; a refused message un-marks the set, so
+    that the next labelling page queues the pass again instead of never scoring the set."""
+    if dispatch.in_process():
+        score_label_set(label_set_id)
+        return
+    try:
+        dispatch.send("ai.tasks.score_label_set", [label_set_id], queue=ai_settings.TRAIN_QUEUE)
+    except dispatch.DispatchError:
+        LabelSet.objects.filter(pk=label_set_id, scored_version_id=live_version_id).update(scored_version_id=None)

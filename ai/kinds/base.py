@@ -8,6 +8,8 @@ from typing import Any, ClassVar
 
 import torch
 
+from ai.device import autocast
+
 
 class RunCancelled(Exception):
     """Raised inside training by `TrainingContext.report` when the run was cancelled."""
@@ -58,11 +60,7 @@ class TrainingContext(abc.ABC):
 
     def autocast(self):
         """bf16 autocast on CUDA, a no-op elsewhere."""
-        if self.device.type == "cuda":
-            return torch.autocast("cuda", dtype=torch.bfloat16)
-        import contextlib
-
-        return contextlib.nullcontext()
+        return autocast(self.device)
 
 
 class ModelKind(abc.ABC):

@@ -18,8 +18,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from ai.device import resolve_device
+from ai.encoder import ENCODER_NAME, load_encoder
+
 ProgressFn = Callable[..., None]
-ENCODER_NAME = "all-MiniLM-L6-v2"
 
 
 @dataclass
@@ -79,26 +81,6 @@ class ClassifierConfig:
         return self.lr or (3e-3 if head_only else 1e-3)
 
 
-_BASE: dict[str, tuple[Any, Any]] = {}
-
-
-def load_base(device: torch.device) -> tuple[Any, Any]:
-    """The tokenizer and the frozen pretrained encoder (shared, never trained in place)."""
-    key = str(device)
-    if key not in _BASE:
-        from transformers import AutoModel, AutoTokenizer
-
-        from ai.recs.algorithms.content import encoder_dir
-
-        path = encoder_dir()
-        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        model = AutoModel.from_pretrained(path, local_files_only=True).to(device).eval()
-        for parameter in model.parameters():
-            parameter.requires_grad_(False)
-        _BASE[key] = (tokenizer, model)
-    return _BASE[key]
-
-
 def _mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     mask = mask.unsqueeze(-1).to(hidden.dtype)
     pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
@@ -143,8 +125,8 @@ class TextClassifier(nn.Module):
             raise ValueError("give at least one task")
         self.config = config or ClassifierConfig()
         self.tasks = {name: spec if isinstance(spec, TaskSpec) else TaskSpec(list(spec)) for name, spec in tasks.items()}
-        self.device_ = torch.device(self.config.device)
-        self.tokenizer, base = load_base(self.device_)
+        self.device_ = resolve_device(self.config.device)
+        self.tokenizer, base = load_encoder(self.device_)
         self.n_layers = base.config.num_hidden_layers
         self.hidden_size = base.config.hidden_size
         self.trained_layers = self.config.layers_to_train(self.n_layers)
@@ -186,7 +168,7 @@ class TextClassifier(nn.Module):
         ids, mask = encoded["input_ids"], encoded["attention_mask"]
         if self.full:
             return Features(mask=mask, input_ids=ids)
-        _, base = load_base(self.device_)
+        _, base = load_encoder(self.device_)
         start_layer = self.n_layers - self.trained_layers
         pooled = torch.zeros((len(texts), self.hidden_size)) if self.head_only else None
         hidden = None if self.head_only else torch.zeros((len(texts), ids.shape[1], self.hidden_size), dtype=torch.float16)

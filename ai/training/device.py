@@ -5,34 +5,32 @@ import os
 
 import torch
 
+from ai.conf import TRAIN_DEVICE_CHOICES as CHOICES
 from ai.conf import ai_settings
+from ai.device import DeviceUnavailable, resolve_device
 
-CHOICES = ("auto", "cpu", "cuda")
-
-
-class DeviceUnavailable(RuntimeError):
-    """The configured device cannot be used on this worker."""
+__all__ = ["CHOICES", "DeviceUnavailable", "choose_device", "describe"]
 
 
 def choose_device(requested: str | None = None) -> tuple[torch.device, str]:
     """The torch device for training and a short label to record on the run ("cuda:0", "cpu/2 threads").
 
-    `auto` takes CUDA when this worker has it, else the CPU with one thread per core (or
-    AI_TRAIN_CPU_THREADS). Asking for `cuda` on a machine without it is an error, not a silent CPU run.
+    The device comes from `ai.device.resolve_device` (auto: CUDA when this worker has it); on the CPU
+    torch gets one thread per core (or AI_TRAIN_CPU_THREADS). Asking for `cuda` on a machine without it
+    is an error, not a silent CPU run.
     """
     requested = (requested or ai_settings.TRAIN_DEVICE or "auto").strip().lower()
     if requested not in CHOICES:
         raise DeviceUnavailable(f"AI_TRAIN_DEVICE must be one of {', '.join(CHOICES)}, not {requested!r}")
-    if requested in ("auto", "cuda") and torch.cuda.is_available():
-        index = torch.cuda.current_device()
-        return torch.device("cuda", index), f"cuda:{index}"
-    if requested == "cuda":
-        raise DeviceUnavailable(
-            "AI_TRAIN_DEVICE=cuda but this worker has no usable CUDA device (torch.cuda.is_available() is False)"
-        )
+    try:
+        device = resolve_device(requested)
+    except DeviceUnavailable as exc:
+        raise DeviceUnavailable(f"AI_TRAIN_DEVICE={requested}: {exc}") from None
+    if device.type == "cuda":
+        return device, f"cuda:{device.index}"
     threads = int(ai_settings.TRAIN_CPU_THREADS or 0) or os.cpu_count() or 1
     torch.set_num_threads(threads)
-    return torch.device("cpu"), f"cpu/{threads} threads"
+    return device, f"cpu/{threads} threads"
 
 
 def describe(device: torch.device) -> str:

@@ -7,9 +7,8 @@ import pytest
 
 from ai import registry
 from ai.annotation.labelling import next_item, skip
-from ai.annotation.scoring import live_version_id
+from ai.annotation.scoring import live_version_id, schedule_scoring
 from ai.models import Item, LabelSet, ModelVersion, TrainingRun
-from ai.tasks import schedule_scoring
 from ai.textclf import uncertainty
 from ai.training import start_run
 from tests.ai_training.test_worker_integration import broker, start_worker, wait_for  # noqa: F401  (fixtures)

@@ -101,7 +101,10 @@ def test_asking_for_cuda_without_it_fails_the_run_clearly(loop_kind, settings, m
     settings.AI_TRAIN_DEVICE = "cuda"
     run = run_now("test-loop", {"steps": 2})
     assert run.status == Status.FAILED
-    assert "AI_TRAIN_DEVICE=cuda but this worker has no usable CUDA device" in run.error
+    assert run.error.endswith(
+        "AI_TRAIN_DEVICE=cuda: 'cuda' asked for, but this machine has no usable CUDA device"
+        " (torch.cuda.is_available() is False)"
+    )
 
 
 def test_auto_device_falls_back_to_the_cpu_with_the_configured_threads(settings, monkeypatch):

@@ -87,15 +87,33 @@ def test_oversized_bodies_are_413(client_w):
     assert not Product.objects.exists()
 
 
-@pytest.mark.parametrize("query", [
-    "min_price=abc", "min_price=1e400", "max_price=-1", "min_price=NaN", "updated_since=yesterday",
-    "updated_since=9999-12-31T23:59:59-23:00", "is_active=maybe", "in_stock=2", "category=abc",
-    "category=99999999999999999999999", "page_size=abc", "page=abc", "page=0", "page=999999",
+@pytest.mark.parametrize("query, field, message", [
+    ("min_price=abc", "min_price", "Enter a number."),
+    ("min_price=1e400", "min_price", "Ensure that there are no more than 12 digits in total."),
+    ("max_price=-1", "max_price", "Ensure this value is greater than or equal to 0."),
+    ("min_price=NaN", "min_price", "Enter a number."),
+    ("updated_since=yesterday", "updated_since", "Enter a valid date/time."),
+    ("updated_since=9999-12-31T23:59:59-23:00", "updated_since", "Enter a valid ISO 8601 date-time."),
+    ("is_active=maybe", "is_active", "Use true or false."),
+    ("in_stock=2", "in_stock", "Use true or false."),
+    ("category=abc", "category", "Enter a number."),
+    ("category=99999999999999999999999", "category", "Ensure this value is less than or equal to 9007199254740992."),
+    ("page_size=abc", "page_size", "A whole number from 1 to 500."),
 ])
-def test_bad_query_parameters_are_client_errors(client_w, product, query):
+def test_bad_query_parameters_are_400_naming_the_parameter(client_w, product, query, field, message):
     response = client_w.get(f"/api/v1/products/?{query}")
-    assert response.status_code in (400, 404), (query, response.content)
-    assert set(response.json()["error"]) == {"code", "message", "fields"}
+    assert response.status_code == 400, (query, response.content)
+    error = response.json()["error"]
+    assert (error["code"], error["message"], list(error["fields"]), error["fields"][field][0]) == (
+        "invalid", f"{field}: {message}", [field], message
+    )
+
+
+@pytest.mark.parametrize("query", ["page=abc", "page=0", "page=999999"])
+def test_a_page_that_does_not_exist_is_404(client_w, product, query):
+    response = client_w.get(f"/api/v1/products/?{query}")
+    assert response.status_code == 404
+    assert response.json() == {"error": {"code": "not_found", "message": "Invalid page.", "fields": {}}}
 
 
 @pytest.mark.parametrize("query", ["status=lost", "placed_after=not-a-date", "placed_before=2026-13-45"])
@@ -136,13 +154,24 @@ def test_wrong_method_is_json_405(client_w):
     assert response.json()["error"]["code"] == "method_not_allowed"
 
 
-@pytest.mark.parametrize("query", ["search=%00", "sku=%00", "ordering=%00", "search=" + "x" * 5000,
-                                   "ordering=-nonexistent", "status=%00"])
-def test_odd_query_strings_never_fail(client_w, product, query):
+@pytest.mark.parametrize("query, status, message", [
+    ("search=%00", 400, "Null characters are not allowed."),
+    ("sku=%00", 400, "sku: Null characters are not allowed."),
+    ("status=%00", 400, "status: Select a valid choice. \x00 is not one of the available choices."),
+    ("ordering=%00", 200, None),  # an unknown ordering is ignored (DRF's OrderingFilter)
+    ("ordering=-nonexistent", 200, None),
+    ("search=" + "x" * 5000, 200, None),  # a long search finds nothing
+])
+def test_odd_query_strings_are_answered_in_json(client_w, product, query, status, message):
     path = "/api/v1/orders/" if query.startswith("status") else "/api/v1/products/"
     response = client_w.get(f"{path}?{query}")
-    assert response.status_code in (200, 400), (query, response.content)
+    assert response.status_code == status, (query, response.content)
     assert response["Content-Type"].startswith("application/json")
+    if message:
+        assert (response.json()["error"]["code"], response.json()["error"]["message"]) == ("invalid", message)
+    else:
+        expected = [] if query.startswith("search") else [product.sku]
+        assert [row["sku"] for row in response.json()["results"]] == expected
 
 
 @pytest.mark.parametrize("title", ["nul\x00byte", "\ud800"])

@@ -55,6 +55,13 @@ OWN_COLLECTIONS = {
     ("POST", "/api/v1/products/bulk-upsert/"),
 }
 SHARED_READS = {("GET", "/api/v1/categories/"), ("GET", "/api/v1/categories/{id}/")}
+CREATED = {("POST", "/api/v1/products/")}  # 201 (the rival's own product); the other own collections: 200
+# The category tree is shared: a merchant's key reads it but only staff write it (403); everything else of
+# ours is not found (404) for the rival, never "forbidden", which would tell that it exists.
+STAFF_ONLY_WRITES = {
+    ("POST", "/api/v1/categories/"), ("PUT", "/api/v1/categories/{id}/"), ("PATCH", "/api/v1/categories/{id}/"),
+    ("DELETE", "/api/v1/categories/{id}/"),
+}
 
 
 def test_foreign_key_walk_reaches_nothing(merchant, other_merchant, product, category, foreign_client):
@@ -74,14 +81,17 @@ def test_foreign_key_walk_reaches_nothing(merchant, other_merchant, product, cat
                                           content_type="application/json")
         label = (method, template, response.status_code, response.content[:200])
         if (method, template) in OWN_COLLECTIONS:
-            assert response.status_code in (200, 201), label
+            assert response.status_code == (201 if (method, template) in CREATED else 200), label
             if method == "GET":
                 assert response.json()["count"] == 0, label  # nothing of ours is listed
         elif (method, template) in SHARED_READS:
             assert response.status_code == 200, label
+        elif (method, template) in STAFF_ONLY_WRITES:
+            assert response.status_code == 403, label
+            assert response.json()["error"]["code"] == "permission_denied", label
         else:
-            assert response.status_code in (403, 404), label
-            assert set(response.json()["error"]) == {"code", "message", "fields"}
+            assert response.status_code == 404, label
+            assert response.json()["error"] == {"code": "not_found", "message": response.json()["error"]["message"], "fields": {}}, label
 
     # What the rival created with our SKU is theirs; nothing of ours changed.
     assert set(Product.objects.filter(sku="ACME-1").values_list("merchant__slug", flat=True)) == {"acme", "rival"}
@@ -367,6 +377,11 @@ def test_ai_endpoint_walk_changes_nothing_and_reveals_no_shopper(who, merchant, 
         if who == "rival ai key" and method == "GET" and template.startswith(("/api/v1/training-runs", "/api/v1/models")):
             assert response.status_code == 200, label  # the shop's model registry is readable with the ai scope
             assert "worker" not in response.content.decode() and "artifact_dir" not in response.content.decode(), label
+        elif who == "rival ai key" and template == "/api/v1/events/":
+            # our customer is not theirs: the whole batch is refused, field by field
+            assert response.status_code == 400, label
+            assert response.json()["error"]["fields"]["events"]["0"]["user_id"] == [f"Not a customer of yours: {customer.pk}."], label
         else:
-            assert response.status_code in (400, 403), label
+            assert response.status_code == 403, label
+            assert response.json()["error"]["code"] == "permission_denied", label
     assert ai_snapshot() == before

@@ -4,6 +4,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
+import uuid
 
 import pytest
 from celery import shared_task
@@ -43,8 +45,9 @@ def test_a_missing_or_unsafe_request_id_is_replaced_by_a_generated_one(client, l
     headers = {} if incoming is None else {"HTTP_X_REQUEST_ID": incoming}
     response = client.get("/api/v1/no-such-thing/", **headers)
     generated = response["X-Request-ID"]
-    assert len(generated) == 32 and int(generated, 16) >= 0
+    assert re.fullmatch(r"[0-9a-f]{32}", generated) and uuid.UUID(generated).version == 4
     assert [line["request_id"] for line in log_lines() if line["logger"] == "django.request"][-1] == generated
+    assert client.get("/api/v1/no-such-thing/", **headers)["X-Request-ID"] != generated  # a new one per request
 
 
 @shared_task(name="tests.deploy.log_something")

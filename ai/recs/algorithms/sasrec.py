@@ -20,7 +20,6 @@ the architecture matches: the encoder as it was, the item vectors of every produ
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import math
 import time
@@ -33,13 +32,15 @@ import torch
 from torch import nn
 from transformers import GPT2Config, GPT2Model
 
+from ai.device import autocast, resolve_device
+from ai.encoder import EMBEDDING_DIM
 from ai.recs.base import Interactions, ProgressFn, Recommender
 
 # With loss="auto", catalogues with more items than this train with a softmax over sampled negatives.
 SAMPLED_ABOVE = 50_000
 LOSSES = ("auto", "softmax", "sampled")
 SAMPLINGS = ("uniform", "popularity")
-TEXT_DIM = 384  # all-MiniLM-L6-v2
+TEXT_DIM = EMBEDDING_DIM  # all-MiniLM-L6-v2
 # What must match between a warm start's model and the new one for its weights to fit.
 ARCHITECTURE = ("hidden", "layers", "heads", "max_len", "text_dim")
 
@@ -53,12 +54,6 @@ class WarmStart:
     config: dict[str, Any]
     item_keys: Sequence[Any]
     label: str = "the live model"
-
-
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    if device is None or device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 class SASRecNet(nn.Module):
@@ -199,9 +194,7 @@ class SASRec(Recommender):
 
     # -- training ---------------------------------------------------------------------------------
     def _autocast(self):
-        if self.device.type == "cuda":
-            return torch.autocast("cuda", dtype=torch.bfloat16)
-        return contextlib.nullcontext()
+        return autocast(self.device)
 
     def _new_net(self) -> SASRecNet:
         return SASRecNet(

@@ -47,3 +47,20 @@ print(len(names), "modules;", "loaded:", loaded)
     assert result.returncode == 0, result.stderr[-3000:]
     count, _, loaded = result.stdout.strip().partition(" modules; loaded: ")
     assert int(count) > 30 and loaded == "[]", result.stdout
+
+
+def test_the_shops_celery_beat_runs_ais_sweep_and_retraining(settings):
+    """README's Celery step: ai's schedule comes into the shop's beat through its Celery module."""
+    from celery.schedules import crontab
+
+    from oscar_shop.celery import app
+
+    app.loader.import_default_modules()  # what `celery beat` does at start-up (configures the app)
+    schedule = app.conf.beat_schedule
+    assert {name: entry["task"] for name, entry in schedule.items()} == {
+        "ai: sweep stale training runs": "ai.tasks.sweep_stale_runs",
+        "ai: retrain models": "ai.tasks.retrain",
+    }
+    assert schedule["ai: sweep stale training runs"]["schedule"] == 60.0
+    assert schedule["ai: retrain models"]["schedule"] == crontab(minute="30", hour="2")
+    assert {"ai.tasks.sweep_stale_runs", "ai.tasks.retrain", "ai.tasks.train_model"} <= set(app.tasks)
