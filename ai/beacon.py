@@ -161,11 +161,12 @@ class BeaconEventSerializer(EventInSerializer):
     narrower rules: only the browser's event types, a required placement name, a list id, a position and an
     impression's product list. Who the shopper is and when it happened come from the request, never the body."""
 
-    visitor_id = None
-    user_id = None
-    query = None
-    extra = None
-    created_at = None
+    # None removes an inherited field (DRF): the request says who the shopper is and when, never the body.
+    visitor_id = None  # type: ignore[assignment]
+    user_id = None  # type: ignore[assignment]
+    query = None  # type: ignore[assignment]
+    extra = None  # type: ignore[assignment]
+    created_at = None  # type: ignore[assignment]
     list_id = serializers.RegexField(LIST_ID_RE, required=False, allow_blank=True, default="", error_messages={
         "invalid": f"Must be at most {LIST_ID_MAX_LENGTH} letters, digits, '_', '-', '.' or ':'."})
     position = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=0, max_value=MAX_POSITION - 1)

@@ -159,6 +159,7 @@ def _transition_action(to_status: str, description: str):
     def action(modeladmin: MerchantScopedAdmin, request, queryset) -> None:
         done, refused = 0, []
         for obj in queryset.order_by("pk"):
+            merchant_ids: list[int] | None
             if isinstance(obj, OrderPart):
                 order, merchant_ids = obj.order, [obj.merchant_id]
             else:
