@@ -33,3 +33,23 @@ def test_a_new_top_level_category_shows_in_the_bar_of_the_next_page(client):
     CategoryFactory(name="Teapots")
     page = client.get(reverse("shop:search")).content.decode()
     assert 'class="category-nav"' in page and "Teapots" in page
+
+
+def test_cached_links_are_those_reverse_builds_and_follow_the_script_prefix():
+    from django.urls import reverse, set_script_prefix
+
+    from shop.placeholders import placeholder_url
+    from tests.factories import ProductFactory
+
+    product = ProductFactory(title="Jumbo Bag Red", slug="jumbo-bag-red")
+    expected = reverse("shop:product", kwargs={"pk": product.pk, "slug": "jumbo-bag-red"})
+    assert product.get_absolute_url() == product.get_absolute_url() == expected
+    assert placeholder_url(product.pk, product.title) == reverse(
+        "shop:placeholder", kwargs={"hue": product.pk * 137 % 360, "letters": "JB"}
+    )
+    set_script_prefix("/shop/")  # a shop served under a sub-path
+    try:
+        assert product.get_absolute_url() == "/shop" + expected
+    finally:
+        set_script_prefix("/")
+    assert product.get_absolute_url() == expected
