@@ -20,21 +20,22 @@ from urllib.parse import urlsplit
 
 from django.http import HttpRequest
 from django.utils import timezone
+from rest_framework import serializers
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import BaseParser
 from rest_framework.throttling import SimpleRateThrottle
 
+from .api.events import EventInSerializer, id_field, reference_errors
 from .conf import ai_settings
 from .models import Event, EventType
 from .tracking import event_transaction, visitor_id_for
 
 BEACON_EVENT_TYPES = (EventType.REC_IMPRESSION, EventType.REC_CLICK)
-PLACEMENT_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+PLACEMENT_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}\Z")
 LIST_ID_MAX_LENGTH = 64
-LIST_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{0,64}$")
+LIST_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{0,64}\Z")
 MAX_POSITION = 1000
 MAX_PRODUCTS_PER_IMPRESSION = 100
-MAX_ID = 2**63  # ids are stored in 64-bit integer columns
 MAX_DEPTH = 8  # a beacon is {"events": [{... "product_ids": [...]}]}: 4 levels; anything much deeper is junk
 
 
@@ -148,58 +149,91 @@ def _depth(value: Any, level: int = 0) -> int:
     return level
 
 
-def _positive_int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str) and value.isdigit():
-        value = int(value)
-    return value if isinstance(value, int) and 0 < value < MAX_ID else None
+# The browser's names for the events API's fields.
+WIRE_NAMES = {"type": "event_type", "model_version": "model_version_id"}
+BROWSER_NAMES = {field: key for key, field in WIRE_NAMES.items()}
+BEACON_KEYS = ("type", "placement", "model_version", "list_id", "product_ids", "product_id", "position")
 
 
-def _validate_event(item: Any) -> tuple[dict[str, Any] | None, dict[str, str]]:
-    if not isinstance(item, dict):
-        return None, {"event": "must be an object"}
-    errors: dict[str, str] = {}
-    event_type = item.get("type")
-    if event_type not in BEACON_EVENT_TYPES:
-        errors["type"] = f"must be one of {', '.join(BEACON_EVENT_TYPES)}"
-    placement = item.get("placement")
-    if not isinstance(placement, str) or not PLACEMENT_RE.match(placement):
-        errors["placement"] = "required: 1 to 64 letters, digits, '_', '-', '.' or ':'"
-    model_version = item.get("model_version")
-    if model_version in (None, ""):
-        model_version = None
-    elif _positive_int(model_version) is None:
-        errors["model_version"] = "must be a model version id or null"
-    else:
-        model_version = _positive_int(model_version)
-    list_id = item.get("list_id", "")
-    if not isinstance(list_id, str) or not LIST_ID_RE.match(list_id):
-        errors["list_id"] = f"must be at most {LIST_ID_MAX_LENGTH} letters, digits, '_', '-', '.' or ':'"
-    row: dict[str, Any] = {"event_type": event_type, "placement": placement, "model_version_id": model_version}
-    if event_type == EventType.REC_IMPRESSION:
-        ids = item.get("product_ids")
-        parsed = [_positive_int(v) for v in ids] if isinstance(ids, list) else []
-        if not parsed or None in parsed or len(parsed) > MAX_PRODUCTS_PER_IMPRESSION:
-            errors["product_ids"] = f"required: a list of 1 to {MAX_PRODUCTS_PER_IMPRESSION} product ids"
-        row["extra"] = {"list_id": list_id, "product_ids": parsed}
-    elif event_type == EventType.REC_CLICK:
-        row["product_id"] = _positive_int(item.get("product_id"))
-        if row["product_id"] is None:
-            errors["product_id"] = "required: a product id"
-        position = item.get("position")
-        if position is not None and (
-            isinstance(position, bool) or not isinstance(position, int) or not 0 <= position < MAX_POSITION
-        ):
-            errors["position"] = f"must be an integer from 0 to {MAX_POSITION - 1}"
-        row["extra"] = {"list_id": list_id} | ({"position": position} if position is not None else {})
-    return (None if errors else row), errors
+class BeaconEventSerializer(EventInSerializer):
+    """One beacon event, validated by the events API's own serializer (`POST /api/v1/events/`): the event type,
+    placement, product and model version ids follow the very same field rules. On top of them, the beacon's own
+    narrower rules: only the browser's event types, a required placement name, a list id, a position and an
+    impression's product list. Who the shopper is and when it happened come from the request, never the body."""
+
+    # None removes an inherited field (DRF): the request says who the shopper is and when, never the body.
+    visitor_id = None  # type: ignore[assignment]
+    user_id = None  # type: ignore[assignment]
+    query = None  # type: ignore[assignment]
+    extra = None  # type: ignore[assignment]
+    created_at = None  # type: ignore[assignment]
+    list_id = serializers.RegexField(LIST_ID_RE, required=False, allow_blank=True, default="", error_messages={
+        "invalid": f"Must be at most {LIST_ID_MAX_LENGTH} letters, digits, '_', '-', '.' or ':'."})
+    position = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=0, max_value=MAX_POSITION - 1)
+    product_ids = serializers.ListField(
+        child=id_field(), required=False, allow_empty=False, max_length=MAX_PRODUCTS_PER_IMPRESSION,
+        error_messages={"empty": "Give 1 to {max_length} product ids.".replace("{max_length}", str(MAX_PRODUCTS_PER_IMPRESSION))},
+    )
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError({"event": ["Must be an object."]})
+        fields = {WIRE_NAMES.get(key, key): value for key, value in data.items() if key in BEACON_KEYS}
+        if fields.get("model_version_id") == "":
+            fields["model_version_id"] = None  # a list served without a trained model
+        try:
+            return super().to_internal_value(fields)
+        except serializers.ValidationError as exc:
+            detail = exc.detail if isinstance(exc.detail, dict) else {"event": exc.detail}
+            raise serializers.ValidationError({BROWSER_NAMES.get(key, key): value for key, value in detail.items()}) from None
+
+    def validate_event_type(self, value: str) -> str:
+        if value not in BEACON_EVENT_TYPES:
+            raise serializers.ValidationError(f"Must be one of {', '.join(BEACON_EVENT_TYPES)}.")
+        return value
+
+    def validate_placement(self, value: str) -> str:
+        if not PLACEMENT_RE.match(value):
+            raise serializers.ValidationError("Required: 1 to 64 letters, digits, '_', '-', '.' or ':'.")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["event_type"] == EventType.REC_IMPRESSION and not attrs.get("product_ids"):
+            raise serializers.ValidationError({"product_ids": [f"Required: a list of 1 to {MAX_PRODUCTS_PER_IMPRESSION} product ids."]})
+        if attrs["event_type"] == EventType.REC_CLICK and attrs.get("product_id") is None:
+            raise serializers.ValidationError({"product_id": ["Required: a product id."]})
+        return attrs
+
+    def to_row(self) -> dict[str, Any]:
+        """The Event fields of a valid beacon event."""
+        data = self.validated_data
+        row: dict[str, Any] = {key: data[key] for key in ("event_type", "placement", "model_version_id")}
+        if data["event_type"] == EventType.REC_IMPRESSION:
+            row["extra"] = {"list_id": data["list_id"], "product_ids": data["product_ids"]}
+        else:
+            row["product_id"] = data["product_id"]
+            position = data["position"]
+            row["extra"] = {"list_id": data["list_id"]} | ({"position": position} if position is not None else {})
+        return row
+
+
+def _errors(detail: Any) -> dict[str, str]:
+    """A serializer's errors as {field: message} (a list's errors joined, an item's index named)."""
+    def text(value: Any) -> str:
+        if isinstance(value, dict):
+            return " ".join(f"{key}: {text(item)}" for key, item in value.items())
+        if isinstance(value, list):
+            return " ".join(text(item) for item in value)
+        return str(value)
+
+    return {str(field): text(value) for field, value in detail.items()}
 
 
 def parse_beacon(payload: Any) -> list[dict[str, Any]]:
     """Validated event rows from a parsed beacon body, or BeaconError (400) saying what is wrong.
 
-    Products and model versions must exist: checked with the events API's own `reference_errors`."""
+    Each event is validated by BeaconEventSerializer (the events API's serializer with the beacon's rules on
+    top); products and model versions must exist: checked with the events API's own `reference_errors`."""
     if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
         raise BeaconError('Body must be a JSON object {"events": [...]}.')
     items = payload["events"]
@@ -211,11 +245,11 @@ def parse_beacon(payload: Any) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     errors: dict[str, dict[str, str]] = {}
     for index, item in enumerate(items):
-        row, row_errors = _validate_event(item)
-        if row_errors:
-            errors[str(index)] = row_errors
-        elif row is not None:
-            rows.append(row)
+        serializer = BeaconEventSerializer(data=item)
+        if serializer.is_valid():
+            rows.append(serializer.to_row())
+        else:
+            errors[str(index)] = _errors(serializer.errors)
     if errors:
         raise BeaconError("Invalid events; nothing was stored.", errors=errors)
     _check_references(rows)
@@ -224,8 +258,6 @@ def parse_beacon(payload: Any) -> list[dict[str, Any]]:
 
 def _check_references(rows: list[dict[str, Any]]) -> None:
     """Unknown model versions or products (a click's product, every product of an impression) refuse the beacon."""
-    from .api.events import reference_errors
-
     # One row per product id named, so that impressions' lists are checked like clicks.
     named = [{"model_version_id": row["model_version_id"], "product_id": row.get("product_id")} for row in rows]
     named += [{"product_id": pid} for row in rows for pid in row.get("extra", {}).get("product_ids", [])]

@@ -4,8 +4,9 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
+from shop.admin_scope import MerchantScoped, MerchantScopedAdmin
 from shop.exceptions import ForbiddenTransition
 from shop.models import (
     ApiKey,
@@ -25,7 +26,8 @@ from shop.services.stock import set_stock
 
 
 @admin.register(Merchant)
-class MerchantAdmin(admin.ModelAdmin):
+class MerchantAdmin(MerchantScopedAdmin):
+    merchant_lookup = "pk"
     list_display = ["name", "slug", "product_count", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -63,11 +65,11 @@ class ProductAdminForm(forms.ModelForm):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(MerchantScopedAdmin):
     form = ProductAdminForm
     list_display = ["title", "sku", "merchant", "category", "price", "stock", "is_active", "units_sold", "updated_at"]
     list_editable = ["stock", "is_active"]
-    list_filter = ["is_active", "merchant", ("category", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["is_active", ("merchant", admin.RelatedOnlyFieldListFilter), ("category", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["merchant", "category"]
     search_fields = ["title", "sku"]
     prepopulated_fields = {"slug": ["title"]}
@@ -99,7 +101,9 @@ class ProductAdmin(admin.ModelAdmin):
                 set_stock(obj, obj.stock, "Set in the admin", user=request.user)
 
 
-class OrderLineInline(admin.TabularInline):
+class OrderLineInline(MerchantScoped, admin.TabularInline):
+    """The lines of the order; a staff member linked to merchants sees only theirs."""
+
     model = OrderLine
     extra = 0
     can_delete = False
@@ -109,7 +113,7 @@ class OrderLineInline(admin.TabularInline):
         return False
 
 
-class OrderPartInline(admin.TabularInline):
+class OrderPartInline(MerchantScoped, admin.TabularInline):
     """Each merchant's part of the order, with its own fulfilment status (the order's is derived from them)."""
 
     model = OrderPart
@@ -126,12 +130,17 @@ class OrderPartInline(admin.TabularInline):
         return False
 
 
-class OrderStatusChangeInline(admin.TabularInline):
+class OrderStatusChangeInline(MerchantScoped, admin.TabularInline):
+    """The order's history: a staff member linked to merchants sees the whole order's changes and their parts'."""
+
     model = OrderStatusChange
     extra = 0
     can_delete = False
     readonly_fields = fields = ("changed_at", "merchant", "from_status", "to_status", "changed_by", "actor", "note")
     verbose_name_plural = "status history"
+
+    def limit_to_merchants(self, queryset: QuerySet, merchant_ids: list[int]) -> QuerySet:
+        return queryset.filter(Q(merchant__isnull=True) | Q(merchant_id__in=merchant_ids))
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -141,17 +150,30 @@ class OrderStatusChangeInline(admin.TabularInline):
 
 
 def _transition_action(to_status: str, description: str):
-    def action(modeladmin: OrderAdmin, request, queryset) -> None:
+    """An admin action moving each selected order (or order part) to `to_status` through the order pipeline.
+
+    On an order it moves the parts the staff member may act on: every part for a superuser or shop-wide
+    staff, only their merchants' parts for staff linked to merchants (as over the API); on an order part,
+    that part only. The order's status is derived from its parts."""
+
+    def action(modeladmin: MerchantScopedAdmin, request, queryset) -> None:
         done, refused = 0, []
-        for order in queryset.order_by("pk"):
+        for obj in queryset.order_by("pk"):
+            merchant_ids: list[int] | None
+            if isinstance(obj, OrderPart):
+                order, merchant_ids = obj.order, [obj.merchant_id]
+            else:
+                order, merchant_ids = obj, modeladmin.merchant_ids(request)
             try:
-                transition(order, to_status, user=request.user, actor=f"admin: {request.user.get_username()}")
+                transition(order, to_status, user=request.user, actor=f"admin: {request.user.get_username()}",
+                           merchant_ids=merchant_ids)
             except ForbiddenTransition as error:
                 refused.append(error.message)
             else:
                 done += 1
+        noun = queryset.model._meta.verbose_name
         if done:
-            modeladmin.message_user(request, f"{done} order(s) marked {to_status}.", messages.SUCCESS)
+            modeladmin.message_user(request, f"{done} {noun}(s) marked {to_status}.", messages.SUCCESS)
         for message in refused:
             modeladmin.message_user(request, message, messages.ERROR)
 
@@ -159,21 +181,26 @@ def _transition_action(to_status: str, description: str):
     return admin.action(description=description, permissions=["change"])(action)
 
 
-@admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
-    list_display = ["number", "placed_at", "user", "email", "status", "total", "currency"]
-    list_filter = ["status", "shipping_method", "payment_method"]
-    list_select_related = ["user"]
-    search_fields = ["number", "email", "user__username", "shipping_name", "shipping_postcode"]
-    date_hierarchy = "placed_at"
-    inlines = [OrderLineInline, OrderPartInline, OrderStatusChangeInline]
-    actions = [
+def _transition_actions() -> list:
+    return [
         _transition_action(OrderStatus.PAID, "Mark paid"),
         _transition_action(OrderStatus.SHIPPED, "Mark shipped"),
         _transition_action(OrderStatus.DELIVERED, "Mark delivered"),
         _transition_action(OrderStatus.CANCELLED, "Cancel (puts the stock back)"),
         _transition_action(OrderStatus.REFUNDED, "Refund"),
     ]
+
+
+@admin.register(Order)
+class OrderAdmin(MerchantScopedAdmin):
+    list_display = ["number", "placed_at", "user", "email", "status", "total", "currency"]
+    list_filter = ["status", "shipping_method", "payment_method"]
+    list_select_related = ["user"]
+    search_fields = ["number", "email", "user__username", "shipping_name", "shipping_postcode"]
+    date_hierarchy = "placed_at"
+    inlines = [OrderLineInline, OrderPartInline, OrderStatusChangeInline]
+    # For staff linked to merchants, the actions move only their merchants' parts (see _transition_action).
+    actions = _transition_actions()
     # Orders are made by checkout and changed by the status actions, never edited by hand.
     readonly_fields = [
         "number", "user", "email", "status", "currency", "subtotal", "shipping_cost", "total",
@@ -188,6 +215,9 @@ class OrderAdmin(admin.ModelAdmin):
         ]}),
     ]
 
+    def limit_to_merchants(self, queryset: QuerySet, merchant_ids: list[int]) -> QuerySet:
+        return queryset.filter(Exists(OrderLine.objects.filter(order=OuterRef("pk"), merchant_id__in=merchant_ids)))
+
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -197,10 +227,32 @@ class OrderAdmin(admin.ModelAdmin):
             obj.save(update_fields=[*form.changed_data, "updated_at"])
 
 
+@admin.register(OrderPart)
+class OrderPartAdmin(MerchantScopedAdmin):
+    """Each merchant's part of the orders, moved on its own through the pipeline (the order's status follows)."""
+
+    list_display = ["order", "merchant", "status", "order_status", "updated_at"]
+    list_filter = ["status", ("merchant", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["order", "merchant"]
+    search_fields = ["order__number", "merchant__name"]
+    readonly_fields = fields = ("order", "merchant", "status", "updated_at")
+    actions = _transition_actions()
+
+    @admin.display(description="order status", ordering="order__status")
+    def order_status(self, obj: OrderPart) -> str:
+        return obj.order.get_status_display()
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(MerchantScopedAdmin):
     list_display = ["prefix", "name", "merchant", "scope", "created_at", "last_used_at", "revoked_at"]
-    list_filter = ["scope", ("revoked_at", admin.EmptyFieldListFilter), "merchant"]
+    list_filter = ["scope", ("revoked_at", admin.EmptyFieldListFilter), ("merchant", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["merchant"]
     search_fields = ["prefix", "name", "merchant__name"]
     actions = ["revoke_keys"]
@@ -238,7 +290,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(StockAdjustment)
-class StockAdjustmentAdmin(admin.ModelAdmin):
+class StockAdjustmentAdmin(MerchantScopedAdmin):
+    merchant_lookup = "product__merchant"
+
     list_display = ["created_at", "product", "delta", "stock_after", "reason", "api_key", "user"]
     list_select_related = ["product", "api_key__merchant", "user"]
     search_fields = ["product__title", "product__sku", "reason"]

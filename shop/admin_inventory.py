@@ -7,33 +7,37 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from shop.admin_scope import MerchantScoped, MerchantScopedAdmin
 from shop.exceptions import ShopError
 from shop.models import InventoryDefaults, ProductInventory, PurchaseOrder, PurchaseOrderLine, Supplier
 from shop.services import purchasing, replenishment
 
 
 @admin.register(Supplier)
-class SupplierAdmin(admin.ModelAdmin):
+class SupplierAdmin(MerchantScopedAdmin):
     list_display = ["name", "merchant", "email", "lead_time_days"]
-    list_filter = ["merchant"]
+    list_filter = [("merchant", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "email"]
 
 
 @admin.register(InventoryDefaults)
-class InventoryDefaultsAdmin(admin.ModelAdmin):
+class InventoryDefaultsAdmin(MerchantScopedAdmin):
     list_display = ["merchant", "lead_time_days", "service_level", "review_days", "min_order_qty", "pack_size", "overstock_days"]
     filter_horizontal = ["low_stock_digest"]
 
 
 @admin.register(ProductInventory)
-class ProductInventoryAdmin(admin.ModelAdmin):
+class ProductInventoryAdmin(MerchantScopedAdmin):
+    merchant_lookup = "product__merchant"
+
     list_display = ["product", "supplier", "lead_time_days", "service_level", "min_order_qty", "pack_size", "unit_cost"]
     list_select_related = ["product", "supplier"]
     search_fields = ["product__title", "product__sku"]
     autocomplete_fields = ["product"]
 
 
-class PurchaseOrderLineInline(admin.TabularInline):
+class PurchaseOrderLineInline(MerchantScoped, admin.TabularInline):
+    merchant_lookup = "order__merchant"
     model = PurchaseOrderLine
     extra = 0
     readonly_fields = ["received_quantity"]
@@ -41,9 +45,9 @@ class PurchaseOrderLineInline(admin.TabularInline):
 
 
 @admin.register(PurchaseOrder)
-class PurchaseOrderAdmin(admin.ModelAdmin):
+class PurchaseOrderAdmin(MerchantScopedAdmin):
     list_display = ["__str__", "merchant", "supplier", "status", "created_at", "sent_at", "received_at"]
-    list_filter = ["status", "merchant"]
+    list_filter = ["status", ("merchant", admin.RelatedOnlyFieldListFilter)]
     readonly_fields = ["status", "created_by", "created_at", "sent_at", "received_at"]
     inlines = [PurchaseOrderLineInline]
     actions = ["send_orders", "cancel_orders", "receive_outstanding"]
@@ -84,6 +88,11 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
         ]
         return extra + super().get_urls()
 
+    def _in_reach(self, request, rows: list) -> list:
+        """The rows of the merchants the staff member may see (all of them for shop-wide staff)."""
+        merchant_ids = self.merchant_ids(request)
+        return rows if merchant_ids is None else [row for row in rows if row.product.merchant_id in merchant_ids]
+
     def reorder_view(self, request):
         if not request.user.has_perm("shop.view_product"):
             raise PermissionDenied
@@ -91,13 +100,13 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
             if not request.user.has_perm("shop.add_purchaseorder"):
                 raise PermissionDenied
             return self._create_from_reorder_list(request)
-        rows = replenishment.reorder_list()
+        rows = self._in_reach(request, replenishment.reorder_list())
         context = {**self.admin_site.each_context(request), "title": "Reorder list", "rows": rows, "opts": self.model._meta}
         return TemplateResponse(request, "admin/shop/purchaseorder/reorder_list.html", context)
 
     def _create_from_reorder_list(self, request):
         selected = [int(pk) for pk in request.POST.getlist("product") if pk.isdigit()]
-        rows = replenishment.reorder_list(product_ids=selected)
+        rows = self._in_reach(request, replenishment.reorder_list(product_ids=selected))
         without = [row.product.sku for row in rows if row.settings.supplier is None]
         orders = purchasing.orders_from_suggestions(
             [(row.settings.supplier, row.product.pk, row.plan.suggested_quantity) for row in rows if row.settings.supplier],
@@ -114,7 +123,7 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
     def overstock_view(self, request):
         if not request.user.has_perm("shop.view_product"):
             raise PermissionDenied
-        rows = replenishment.overstock_list()
+        rows = self._in_reach(request, replenishment.overstock_list())
         context = {
             **self.admin_site.each_context(request), "title": "Overstock", "rows": rows, "opts": self.model._meta,
             "capital": sum((row.capital for row in rows), 0),

@@ -5,7 +5,7 @@ from django.http import HttpRequest
 
 
 def shop(request: HttpRequest) -> dict:
-    from .models import Category
+    from .services.navigation import top_categories
 
     def basket_count() -> int:
         from .services.basket import get_basket_count
@@ -13,4 +13,4 @@ def shop(request: HttpRequest) -> dict:
         return get_basket_count(request)
 
     # Lazy: pages that do not render the header (the API, the admin) run no query.
-    return {"top_categories": lambda: list(Category.objects.filter(depth=0).only("name", "path")), "basket_count": basket_count}
+    return {"top_categories": top_categories, "basket_count": basket_count}

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
-from django.urls import reverse
 from django.utils.html import escape
+
+from shop.url_cache import cached_reverse
 
 INITIALS_RE = re.compile(r"^[A-Z0-9]{1,2}$")
 
@@ -29,8 +31,13 @@ def hue(product_id: int) -> int:
     return (int(product_id) * 137) % 360
 
 
+@lru_cache(maxsize=20_000)
+def _letters(title: str) -> str:
+    return initials(title)
+
+
 def placeholder_url(product_id: int, title: str) -> str:
-    return reverse("shop:placeholder", kwargs={"hue": hue(product_id), "letters": initials(title)})
+    return cached_reverse("shop:placeholder", hue=hue(product_id), letters=_letters(str(title)))
 
 
 def placeholder_svg(hue_value: int, letters: str) -> str:

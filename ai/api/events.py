@@ -35,6 +35,11 @@ EXTRA_MAX_CHARS = 2000
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
+def id_field(**kwargs: Any) -> serializers.IntegerField:
+    """A user, product or model version id: the one rule for ids sent by the events API and the beacon."""
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
 class EventInSerializer(serializers.Serializer):
     event_type = serializers.RegexField(
         EVENT_NAME_RE,
@@ -49,15 +54,15 @@ class EventInSerializer(serializers.Serializer):
         max_length=VISITOR_ID_MAX_LENGTH, required=False, allow_blank=True, default="",
         help_text="The shopper's anonymous id in your shop. Each event needs a visitor_id or a user_id.",
     )
-    user_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=MAX_ID)
-    product_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=MAX_ID)
+    user_id = id_field(required=False, allow_null=True, default=None)
+    product_id = id_field(required=False, allow_null=True, default=None)
     query = serializers.CharField(
         max_length=QUERY_MAX_LENGTH, required=False, allow_blank=True, default=""
     )
     placement = serializers.CharField(
         max_length=PLACEMENT_MAX_LENGTH, required=False, allow_blank=True, default=""
     )
-    model_version_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=MAX_ID)
+    model_version_id = id_field(required=False, allow_null=True, default=None)
     extra = serializers.DictField(
         required=False, default=dict,
         help_text=f"Small JSON object (at most {EXTRA_MAX_KEYS} keys, {EXTRA_MAX_CHARS} characters).",

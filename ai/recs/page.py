@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.cache import cache
 
@@ -20,6 +21,9 @@ API_PAGE_MAX = 500  # products remembered per page id
 @dataclass
 class PageContext:
     shown: dict[int, None] = field(default_factory=dict)  # insertion-ordered set
+    # (user id, visitor id) -> (recent history, products bought): the page's blocks read the shopper once.
+    shoppers: dict[tuple[int | None, str | None], tuple[Any, frozenset[int]]] = field(default_factory=dict)
+    basket: list[int] | None = None  # the shopper's basket, read by the first block that needs it
 
     def add(self, product_ids: Iterable[int]) -> None:
         for product_id in product_ids:

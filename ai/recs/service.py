@@ -24,6 +24,7 @@ from ai.conf import ai_settings
 from . import blend, caches, rules
 from .explain import Explanation, explain
 from .history import History, recent_history
+from .page import page_context
 from .placements import PLACEMENTS, POOL_EXTRA, POOL_FACTOR, Ask, Placement
 from .popular import Popular, popularity
 from .sources import Source, ab_arm, source
@@ -144,6 +145,21 @@ def _rank(
     return ranked
 
 
+def _shopper(request: Any, user_id: int | None, visitor_id: str | None, adapter: Any) -> tuple[History, set[int]]:
+    """The shopper's recent history and everything they bought: read once per page, however many
+    recommendation blocks it has (kept in the request's page context; without a request, read each time)."""
+    memo = page_context(request).shoppers if request is not None else {}
+    key = (user_id, visitor_id or None)
+    if key not in memo:
+        history = recent_history(user_id=user_id, visitor_id=visitor_id)
+        bought = set(history.purchased)
+        if user_id is not None:
+            bought |= {int(p) for p in adapter.purchased_product_ids(user_id)}
+        memo[key] = (history, frozenset(bought))
+    history, bought = memo[key]
+    return history, set(bought)
+
+
 def recommend(
     *,
     placement: str,
@@ -171,10 +187,7 @@ def recommend(
     if len(catalogue) == 0:
         return RecommendationList([], placement, None, list_id, title=strategy.title)
 
-    history = recent_history(user_id=user_id, visitor_id=visitor_id)
-    bought = set(history.purchased)
-    if user_id is not None:
-        bought |= {int(p) for p in adapter.purchased_product_ids(user_id)}
+    history, bought = _shopper(request, user_id, visitor_id, adapter)
     arm = ab_arm(visitor_id or (f"u:{user_id}" if user_id is not None else None))
     purchases = sorted(bought - history.purchased) + history.purchases
     ask = Ask(history=history, basket=basket, product_id=product_id, limit=limit, adapter=adapter, purchases=purchases)

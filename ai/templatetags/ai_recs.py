@@ -97,8 +97,13 @@ def _recommendations(context, placement: str, product, items, limit) -> dict[str
         context_items = _order_product_ids(context["order"])
     else:
         context_items = []
-    basket = sorted(adapter.basket_product_ids(request)) if placement != "confirmation" else []
     page = page_context(request)  # one per page: no product twice across the page's blocks
+    if placement == "confirmation":
+        basket = []
+    else:
+        if page.basket is None:  # read once per page, however many blocks it has
+            page.basket = sorted(adapter.basket_product_ids(request))
+        basket = page.basket
     try:
         recs = recommend(
             placement=placement,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from shop.models import ApiKey
+from shop.services import staff as merchant_scope
 
 SCOPE_RANK: dict[str, int] = {ApiKey.Scope.READ: 1, ApiKey.Scope.WRITE: 2, ApiKey.Scope.AI: 3}
 
@@ -80,13 +81,8 @@ class StaffWritesOnly(BasePermission):
 
 
 def staff_merchant_ids(request) -> list[int] | None:
-    """The merchants a staff session is limited to: None for a superuser or a staff member linked to
-    no merchant (shop-wide staff), else the ids of the merchants the user is linked to."""
-    user = request.user
-    if user.is_superuser:
-        return None
-    ids = sorted(user.merchants.values_list("pk", flat=True))
-    return ids or None
+    """The merchants a staff session is limited to (None: every merchant); the admin applies the same rule."""
+    return merchant_scope.staff_merchant_ids(request.user)
 
 
 class StaffModelPermissions(BasePermission):

@@ -6,7 +6,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.urls import reverse
+
+from shop.url_cache import cached_reverse
 
 
 class Merchant(models.Model):
@@ -55,7 +56,7 @@ class Category(models.Model):
                 child.save()
 
     def get_absolute_url(self) -> str:
-        return reverse("shop:category", kwargs={"path": self.path})
+        return cached_reverse("shop:category", path=self.path)
 
     def ancestors(self) -> list[Category]:
         """Root-first list of ancestors, one query whatever the depth."""
@@ -113,7 +114,7 @@ class Product(models.Model):
         return f"{self.title} ({self.sku})"
 
     def get_absolute_url(self) -> str:
-        return reverse("shop:product", kwargs={"pk": self.pk, "slug": self.slug})
+        return cached_reverse("shop:product", pk=self.pk, slug=self.slug)
 
     @property
     def display_image_url(self) -> str:

@@ -9,6 +9,7 @@ from ai.recs.page import mark_shown
 from shop.forms import SORT_ORDERING, AddToBasketForm, ListingForm
 from shop.models import Category, Product
 from shop.search import normalise_query, search_products
+from shop.services.navigation import top_categories
 from shop.services.product_facts import product_facts
 
 from .utils import paginate, url_text
@@ -17,7 +18,7 @@ BESTSELLER_COUNT = 8  # full rows of 4 or 2 (see .product-grid)
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    categories = list(Category.objects.filter(depth=0).order_by("name"))
+    categories = top_categories()
     bestsellers = list(
         Product.objects.active().in_stock().order_by("-units_sold", "-created_at", "pk")[:BESTSELLER_COUNT]
     )

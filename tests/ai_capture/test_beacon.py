@@ -301,3 +301,58 @@ def test_a_deeply_nested_beacon_gets_400(client, url, visitor):
     assert response.status_code == 400
     assert response.json()["error"]["message"] == "Body is not valid JSON: nested more than 8 levels deep."
     assert not Event.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "beacon_field, api_field, value",
+    [
+        ("product_id", "product_id", 0),
+        ("product_id", "product_id", -1),
+        ("product_id", "product_id", 2**63),
+        ("product_id", "product_id", "abc"),
+        ("product_id", "product_id", True),
+        ("model_version", "model_version_id", 0),
+        ("model_version", "model_version_id", 2**63),
+        ("model_version", "model_version_id", "v3"),
+    ],
+)
+def test_the_beacon_and_the_events_api_enforce_an_id_rule_identically(client, url, visitor, beacon_field, api_field, value):
+    """One rule written once: the beacon validates with the events API's serializer, so a bad id gets the same
+    message from both, and neither stores anything."""
+    from rest_framework.test import APIClient
+
+    from tests.factories import StaffFactory
+
+    api = APIClient()
+    api.force_login(StaffFactory(is_superuser=True))
+    api_event = {"event_type": "rec_click", "visitor_id": visitor, "product_id": 5, api_field: value}
+    api_response = api.post("/api/v1/events/", {"events": [api_event]}, format="json")
+    beacon_response = send(client, url, {"events": [click(), click(**{beacon_field: value})]})
+
+    assert api_response.status_code == beacon_response.status_code == 400
+    api_messages = api_response.json()["error"]["fields"]["events"]["0"][api_field]
+    assert beacon_response.json()["error"]["fields"]["1"][beacon_field] == " ".join(api_messages)
+    assert api_messages[0] in {
+        "Ensure this value is greater than or equal to 1.",
+        "Ensure this value is less than or equal to 9223372036854775807.",
+        "A valid integer is required.",
+    }
+    assert Event.objects.count() == 0
+
+
+def test_an_id_valid_for_both_is_checked_against_the_catalogue_by_both(client, url, visitor):
+    from rest_framework.test import APIClient
+
+    from tests.factories import StaffFactory
+
+    api = APIClient()
+    api.force_login(StaffFactory(is_superuser=True))
+    largest = 2**63 - 1
+    api_response = api.post(
+        "/api/v1/events/", {"events": [{"event_type": "rec_click", "visitor_id": visitor, "product_id": largest}]}, format="json"
+    )
+    beacon_response = send(client, url, {"events": [click(product_id=largest)]})
+
+    assert api_response.status_code == beacon_response.status_code == 400
+    assert api_response.json()["error"]["fields"]["events"]["0"]["product_id"] == [f"Unknown product: {largest}."]
+    assert beacon_response.json()["error"]["message"] == f"Unknown product: {largest}."

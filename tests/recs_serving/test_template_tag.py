@@ -110,6 +110,7 @@ def test_query_count_is_constant_whatever_the_number_of_items(settings, monkeypa
 
     many = [ProductFactory(category=categories[i % 3]) for i in range(40)]
     make_popular(many, visitor_prefix="more")
+    request = make_request(user=user)  # another page: the shopper is read again
     large, html_large = count_queries('{% recommendations "home" limit=30 %}', request)
 
     assert html_small.count("data-rec-item") == 2
@@ -119,5 +120,32 @@ def test_query_count_is_constant_whatever_the_number_of_items(settings, monkeypa
 
     # Warm (the usual case within a few seconds): the shopper's history, the basket, the products.
     with CaptureQueriesContext(connection) as warm:
-        render('{% recommendations "home" limit=30 %}', request)
+        render('{% recommendations "home" limit=30 %}', make_request(user=user))
     assert len(warm) <= 4
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_the_blocks_of_one_page_read_the_shopper_once(settings, monkeypatch, categories, signed_in):
+    """Every block of a page serves the same shopper: their history, purchases and basket are read once per
+    page, not once per block."""
+    settings.AI_REGISTRY_POLL_S = 600
+    monkeypatch.setattr(rules, "CATALOGUE_TTL_S", 600)
+    products = [ProductFactory(category=categories[i % 3]) for i in range(12)]
+    make_popular(products)
+    user = UserFactory() if signed_in else None
+    add_events("anything", [products[0].pk], user=user)
+    one_block = '{% recommendations "home" limit=2 %}'
+    render(one_block, make_request(user=user))  # warm the shared caches
+
+    with CaptureQueriesContext(connection) as single:
+        render(one_block, make_request(user=user))
+    with CaptureQueriesContext(connection) as double:
+        html = render(one_block + one_block, make_request(user=user))
+
+    def history_reads(queries) -> int:
+        return sum('FROM "ai_event"' in q["sql"] and "ORDER BY" in q["sql"] for q in queries.captured_queries)
+
+    assert history_reads(single) == history_reads(double) == 1
+    assert html.count("data-rec-list") == 2
+    # The second block costs only its own products' query, never the shopper's (or their basket) again.
+    assert len(double) == len(single) + 1
