@@ -95,7 +95,7 @@ def test_schemathesis_coverage_phase_finds_no_server_errors(live_server, setting
         "--phases", "coverage", "--checks", "not_a_server_error", "--workers", "1", "--no-color",
         "-H", f"Authorization: Bearer {client.raw_key}", "--request-timeout", "30",
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=240, cwd=tmp_path)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=tmp_path)
     report = result.stdout[-6000:] + result.stderr[-2000:]
     assert result.returncode == 0, report
     assert "coverage" in result.stdout.lower() and "Server error" not in result.stdout, report
