@@ -26,7 +26,11 @@ from shop.models import (
 MAX_LEAD_DAYS = 365
 MAX_LINES = 500
 MAX_ID = 2**53
-SERVICE_LEVEL = {"max_digits": 4, "decimal_places": 3, "min_value": Decimal("0.5"), "max_value": Decimal("0.999")}
+
+
+def service_level_field(**kwargs: Any) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=4, decimal_places=3, min_value=Decimal("0.5"), max_value=Decimal("0.999"),
+                                    **kwargs)
 
 
 def creating_merchant(context: dict[str, Any], attrs: dict[str, Any]) -> Merchant:
@@ -51,7 +55,7 @@ def lead_time_field(**kwargs: Any) -> serializers.IntegerField:
 
 # --- suppliers ----------------------------------------------------------------------------------------
 class SupplierSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    merchant = serializers.SlugRelatedField(
+    merchant: serializers.SlugRelatedField[Merchant] = serializers.SlugRelatedField(
         slug_field="slug", queryset=Merchant.objects.all(), required=False,
         help_text="Staff sessions only, when creating: the merchant's slug. API keys create for their own merchant.",
     )
@@ -98,8 +102,8 @@ class ProductInventorySerializer(StrictFieldsMixin, serializers.ModelSerializer)
     supplier = serializers.PrimaryKeyRelatedField(queryset=Supplier.objects.all(), allow_null=True, required=False,
                                                   help_text="One of your suppliers' ids.")
     lead_time_days = lead_time_field(allow_null=True, required=False)
-    service_level = serializers.DecimalField(allow_null=True, required=False, **SERVICE_LEVEL,
-                                             help_text="Target share of lead times without a stock-out, e.g. 0.95.")
+    service_level = service_level_field(allow_null=True, required=False,
+                                        help_text="Target share of lead times without a stock-out, e.g. 0.95.")
     min_order_qty = serializers.IntegerField(min_value=0, max_value=MAX_STOCK, allow_null=True, required=False)
     pack_size = serializers.IntegerField(min_value=1, max_value=MAX_STOCK, allow_null=True, required=False)
     unit_cost = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"), allow_null=True,
@@ -126,9 +130,9 @@ class ProductInventorySerializer(StrictFieldsMixin, serializers.ModelSerializer)
 
 
 class InventoryDefaultsSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    merchant = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    merchant: serializers.SlugRelatedField[Merchant] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     lead_time_days = lead_time_field(required=False)
-    service_level = serializers.DecimalField(required=False, **SERVICE_LEVEL)
+    service_level = service_level_field(required=False)
     review_days = lead_time_field(required=False, help_text="Days between two orders: what an order covers beyond the lead time.")
     min_order_qty = serializers.IntegerField(min_value=0, max_value=MAX_STOCK, required=False)
     pack_size = serializers.IntegerField(min_value=1, max_value=MAX_STOCK, required=False)
@@ -160,7 +164,7 @@ class PurchaseOrderReceiptSerializer(serializers.ModelSerializer):
 
 
 class PurchaseOrderSerializer(serializers.ModelSerializer):
-    merchant = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    merchant: serializers.SlugRelatedField[Merchant] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     supplier_name = serializers.CharField(source="supplier.name", read_only=True)
     lines = PurchaseOrderLineSerializer(many=True, read_only=True)
     receipts = PurchaseOrderReceiptSerializer(many=True, read_only=True)

@@ -121,7 +121,7 @@ class InventoryDefaultsViewSet(MerchantScopedMixin, mixins.ListModelMixin, mixin
         except InventoryDefaults.DoesNotExist:
             return InventoryDefaults(merchant=merchant)
 
-    def get_object(self) -> InventoryDefaults:  # type: ignore[override]  # the defaults of the merchant looked up
+    def get_object(self) -> InventoryDefaults:  # the defaults of the merchant looked up
         merchant = super().get_object()
         if self.request.method in ("PUT", "PATCH"):
             return InventoryDefaults.objects.get_or_create(merchant=merchant)[0]
@@ -322,5 +322,5 @@ class ReorderSuggestionViewSet(ReadOnlyReplenishment):
         if "product" in query.validated_data:
             products = products.filter(pk=self.own_product(query.validated_data["product"]).pk)
         rows = replenishment.suggestions(products.values_list("pk", flat=True), due=query.validated_data.get("due"))
-        page = self.paginate_queryset(rows)
+        page: list | None = self.paginate_queryset(rows)  # type: ignore[arg-type]  # DRF's pagination pages a list too
         return self.get_paginated_response(s.ReorderSuggestionSerializer(page, many=True).data)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -38,10 +39,10 @@ class Digest:
     products: int
 
 
-def recipients() -> dict[int, tuple[object, list[Merchant]]]:
+def recipients() -> dict[int, tuple[Any, list[Merchant]]]:
     """{user id: (user, [merchants])} of the active staff with an e-mail address and the permission to see
     products, who opted in to a merchant's digest."""
-    wanted: dict[int, tuple[object, list[Merchant]]] = {}
+    wanted: dict[int, tuple[Any, list[Merchant]]] = {}
     defaults = InventoryDefaults.objects.select_related("merchant").prefetch_related("low_stock_digest").order_by("merchant__name")
     for row in defaults:
         for user in row.low_stock_digest.all():
@@ -88,14 +89,14 @@ def send_digests(day: date | None = None, *, dry_run: bool = False) -> tuple[Dig
     lists: dict[int, list[Suggestion]] = {}
     for user, merchants in recipients().values():
         if LowStockDigestSent.objects.filter(user=user, day=day).exists():
-            run.already_sent.append(user.email)  # type: ignore[attr-defined]
+            run.already_sent.append(user.email)
             continue
         for merchant in merchants:
             if merchant.pk not in lists:
                 lists[merchant.pk] = replenishment.reorder_list(merchant)
         digest = compose(user, [(m, lists[m.pk]) for m in merchants], day)
         if digest is None:
-            run.nothing_due.append(user.email)  # type: ignore[attr-defined]
+            run.nothing_due.append(user.email)
             continue
         digests.append(digest)
         if dry_run:
