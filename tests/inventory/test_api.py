@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from ai.models import ModelVersion
 from shop.models import ApiKey
@@ -111,3 +113,17 @@ def test_reorder_suggestions_with_exact_numbers(forecast_shop, api):
 
     assert rival.get("/api/v1/reorder-suggestions/").json()["count"] == 0
     assert rival.get(f"/api/v1/reorder-suggestions/?product={products[0].pk}").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/api/v1/forecasts/", "/api/v1/reorder-suggestions/"])
+def test_queries_per_page_do_not_grow_with_products(forecast_shop, api, path):
+    own, _ = api
+    merchant, supplier, products = forecast_shop
+    assert own.get(path).json()["count"] == 2
+
+    def queries(page_size: int) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert len(own.get(f"{path}?page_size={page_size}").json()["results"]) == page_size
+        return len(captured)
+
+    assert queries(1) == queries(2)
