@@ -27,7 +27,8 @@ def refuse_without_secret_key(**kwargs) -> None:
 
 
 # The shop's periodic tasks: cancel (through the order pipeline, which restocks) pending orders left
-# unpaid past SHOP_UNPAID_ORDER_TTL_HOURS. The task is idempotent, so a late or doubled beat is harmless.
+# unpaid past SHOP_UNPAID_ORDER_TTL_HOURS; every morning (SHOP_LOW_STOCK_DIGEST_CRON, after ai's nightly
+# retraining) the low-stock e-mail. Both tasks are idempotent, so a late or doubled beat is harmless.
 SHOP_BEAT_SCHEDULE = {
     "shop: release stock of unpaid orders": {"task": "shop.tasks.release_unpaid_orders", "schedule": 600.0},
 }
@@ -35,7 +36,12 @@ SHOP_BEAT_SCHEDULE = {
 
 @app.on_after_configure.connect
 def setup_periodic_tasks(sender, **kwargs) -> None:
-    """Beat: ai's schedule, and every 10 minutes the release of orders unpaid for SHOP_UNPAID_ORDER_TTL_HOURS."""
-    from ai.schedule import beat_schedule
+    """Beat: ai's schedule, every 10 minutes the release of orders unpaid for SHOP_UNPAID_ORDER_TTL_HOURS, and
+    the daily low-stock digest."""
+    from django.conf import settings
 
-    sender.conf.beat_schedule = {**beat_schedule(), **SHOP_BEAT_SCHEDULE, **(sender.conf.beat_schedule or {})}
+    from ai.schedule import beat_schedule, crontab_from_string
+
+    digest = {"shop: low-stock digest": {"task": "shop.tasks.send_low_stock_digest",
+                                         "schedule": crontab_from_string(settings.SHOP_LOW_STOCK_DIGEST_CRON)}}
+    sender.conf.beat_schedule = {**beat_schedule(), **SHOP_BEAT_SCHEDULE, **digest, **(sender.conf.beat_schedule or {})}

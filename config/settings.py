@@ -205,6 +205,8 @@ REST_FRAMEWORK = {
 }
 # Pending (unpaid) orders older than this are cancelled and their stock released (shop.tasks).
 SHOP_UNPAID_ORDER_TTL_HOURS = float(os.environ.get("SHOP_UNPAID_ORDER_TTL_HOURS", "48"))
+# When the daily low-stock e-mail goes out (cron: minute hour day month weekday), after ai's retraining at 02:30.
+SHOP_LOW_STOCK_DIGEST_CRON = os.environ.get("SHOP_LOW_STOCK_DIGEST_CRON", "0 6 * * *")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Aisle merchant API",
     "DESCRIPTION": "REST API for merchants: catalogue, stock, orders, and the AI plug-in.",

@@ -17,3 +17,13 @@ def release_unpaid_orders() -> int:
     if numbers:
         logger.info("Released the stock of %d unpaid order(s): %s", len(numbers), ", ".join(numbers))
     return len(numbers)
+
+
+@shared_task(name="shop.tasks.send_low_stock_digest", ignore_result=True)
+def send_low_stock_digest() -> int:
+    """The daily low-stock e-mail to the staff who opted in. Idempotent per day: see the service."""
+    from shop.services.low_stock_digest import send_digests
+
+    run, _ = send_digests()
+    logger.info("Low-stock digests for %s: %d sent, %d already sent", run.day, len(run.sent), len(run.already_sent))
+    return len(run.sent)

@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitV
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
-from shop.api import views
+from shop.api import inventory_views, views
 from shop.api.schema_view import CachedSpectacularAPIView
 
 router = DefaultRouter(trailing_slash=True)
@@ -13,6 +13,11 @@ router.include_root_view = False
 router.register("products", views.ProductViewSet, basename="api-product")
 router.register("categories", views.CategoryViewSet, basename="api-category")
 router.register("orders", views.OrderViewSet, basename="api-order")
+router.register("suppliers", inventory_views.SupplierViewSet, basename="api-supplier")
+router.register("inventory-defaults", inventory_views.InventoryDefaultsViewSet, basename="api-inventory-defaults")
+router.register("purchase-orders", inventory_views.PurchaseOrderViewSet, basename="api-purchase-order")
+router.register("forecasts", inventory_views.ForecastViewSet, basename="api-forecast")
+router.register("reorder-suggestions", inventory_views.ReorderSuggestionViewSet, basename="api-reorder-suggestion")
 
 docs_views = {"authentication_classes": [], "permission_classes": [AllowAny], "throttle_classes": []}
 # Redoc styles itself with <style> elements it creates at run time and parses the schema in a blob: worker.

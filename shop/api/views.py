@@ -22,6 +22,7 @@ from shop.api import serializers as s
 from shop.api.authentication import ApiKeyAuthentication
 from shop.api.filters import OrderFilter, ProductFilter
 from shop.api.idempotency import idempotent
+from shop.api.inventory_serializers import ProductInventorySerializer
 from shop.api.permissions import (
     IsApiKeyOrStaff,
     MethodScope,
@@ -32,7 +33,17 @@ from shop.api.permissions import (
 )
 from shop.api.schema import IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED
 from shop.api.throttling import ApiKeyRateThrottle
-from shop.models import ApiKey, Category, Order, OrderLine, OrderPart, OrderStatus, Product, StockAdjustment
+from shop.models import (
+    ApiKey,
+    Category,
+    Order,
+    OrderLine,
+    OrderPart,
+    OrderStatus,
+    Product,
+    ProductInventory,
+    StockAdjustment,
+)
 from shop.services import orders as order_services
 from shop.services.product_upsert import bulk_upsert
 from shop.services.stock import adjust_stock, set_stock
@@ -117,6 +128,8 @@ class ProductViewSet(MerchantScopedMixin, viewsets.ModelViewSet):
     action_permissions = {
         "bulk_upsert": {"POST": ["shop.add_product", "shop.change_product"]},
         "stock_adjustments": {"GET": ["shop.view_stockadjustment"], "POST": ["shop.add_stockadjustment"]},
+        "inventory": {"GET": ["shop.view_productinventory"], "PUT": ["shop.change_productinventory"],
+                      "PATCH": ["shop.change_productinventory"]},
     }
     lookup_value_regex = "[0-9]+"
     filter_backends = [
@@ -207,6 +220,31 @@ class ProductViewSet(MerchantScopedMixin, viewsets.ModelViewSet):
         adjustment = adjust_stock(product, serializer.validated_data["delta"],
                                   serializer.validated_data["reason"], **self.actor())
         return Response(s.StockAdjustmentSerializer(adjustment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["GET"], summary="Get a product's reorder settings",
+                   description="Its own values (null: the merchant's default) and, in `effective`, what the reorder "
+                   "maths uses.", responses=ProductInventorySerializer)
+    @extend_schema(methods=["PUT", "PATCH"], summary="Set a product's reorder settings",
+                   description="Supplier, lead time (days), target service level, minimum order quantity, pack size "
+                   "and unit cost; null takes the merchant's default again.",
+                   request=ProductInventorySerializer, responses=ProductInventorySerializer)
+    @action(detail=True, methods=["get", "put", "patch"], url_path="inventory",
+            serializer_class=ProductInventorySerializer, filter_backends=[])
+    def inventory(self, request: Request, pk: str | None = None) -> Response:
+        product = self.get_object()
+        try:
+            inventory = product.inventory
+        except ProductInventory.DoesNotExist:
+            inventory = ProductInventory(product=product)
+        context = {"product": product}
+        if request.method == "GET":
+            return Response(ProductInventorySerializer(inventory, context=context).data)
+        with transaction.atomic():
+            serializer = ProductInventorySerializer(inventory, data=request.data, partial=request.method == "PATCH",
+                                                    context=context)
+            serializer.is_valid(raise_exception=True)
+            serializer.save()
+        return Response(serializer.data)
 
 
 def order_action(url_path: str, to_status: str):

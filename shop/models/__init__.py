@@ -3,6 +3,7 @@ from .basket import Basket, BasketLine
 from .catalogue import Category, Merchant, Product
 from .inventory import (
     InventoryDefaults,
+    LowStockDigestSent,
     ProductInventory,
     PurchaseOrder,
     PurchaseOrderLine,
@@ -19,6 +20,7 @@ __all__ = [
     "Category",
     "IdempotencyRecord",
     "InventoryDefaults",
+    "LowStockDigestSent",
     "Merchant",
     "Order",
     "OrderLine",

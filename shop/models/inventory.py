@@ -149,3 +149,19 @@ class PurchaseOrderReceipt(models.Model):
     class Meta:
         ordering = ["pk"]
         constraints = [models.UniqueConstraint(fields=["order", "key"], name="po_receipt_unique_key")]
+
+
+class LowStockDigestSent(models.Model):
+    """The daily low-stock e-mail sent to one person: at most one a day (the unique day makes it idempotent)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    products = models.PositiveIntegerField(help_text="Products listed in the e-mail.")
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-day", "pk"]
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="low_stock_digest_once_a_day")]
+
+    def __str__(self) -> str:
+        return f"Low-stock digest to {self.user} on {self.day}"

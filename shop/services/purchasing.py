@@ -61,22 +61,55 @@ def create_purchase_order(
     supplier: Supplier, quantities: Mapping[int, int], *, user=None, note: str = ""
 ) -> PurchaseOrder:
     """A draft purchase order from `supplier` for {product id: units}; products must be the supplier's merchant's."""
+    wanted, products = _check_lines(supplier, quantities)
+    with transaction.atomic():
+        order = PurchaseOrder.objects.create(merchant_id=supplier.merchant_id, supplier=supplier, created_by=user if getattr(user, "is_authenticated", False) else None, note=note[:500])
+        _write_lines(order, wanted, products)
+    return order
+
+
+def _check_lines(supplier: Supplier, quantities: Mapping[int, int]) -> tuple[dict[int, int], dict[int, Product]]:
+    """{product id: units} checked: at least one line, units of at least 1, products of the supplier's merchant."""
     wanted = {int(pid): int(qty) for pid, qty in quantities.items()}
     if not wanted:
         raise InvalidReceipt("A purchase order needs at least one line.")
     if any(qty < 1 for qty in wanted.values()):
         raise InvalidReceipt("Every line needs a quantity of at least 1.", fields={"lines": ["Quantities must be at least 1."]})
-    products = Product.objects.filter(pk__in=wanted, merchant_id=supplier.merchant_id).in_bulk()
+    products = Product.objects.filter(pk__in=wanted, merchant_id=supplier.merchant_id).select_related("inventory").in_bulk()
     missing = sorted(set(wanted) - set(products))
     if missing:
         raise InvalidReceipt(f"Unknown products for {supplier.merchant}: {', '.join(map(str, missing))}", fields={"lines": ["Unknown product."]})
+    return wanted, products
+
+
+def _write_lines(order: PurchaseOrder, wanted: dict[int, int], products: dict[int, Product]) -> None:
+    PurchaseOrderLine.objects.bulk_create(
+        PurchaseOrderLine(order=order, product_id=pid, quantity=qty, unit_cost=_unit_cost(products[pid]))
+        for pid, qty in sorted(wanted.items())
+    )
+
+
+def update_draft(
+    order: PurchaseOrder, *, supplier: Supplier | None = None, quantities: Mapping[int, int] | None = None,
+    note: str | None = None,
+) -> PurchaseOrder:
+    """Change a draft: its supplier (the same merchant's), its note, or all its lines at once ({product id: units})."""
     with transaction.atomic():
-        order = PurchaseOrder.objects.create(merchant_id=supplier.merchant_id, supplier=supplier, created_by=user if getattr(user, "is_authenticated", False) else None, note=note[:500])
-        PurchaseOrderLine.objects.bulk_create(
-            PurchaseOrderLine(order=order, product_id=pid, quantity=qty, unit_cost=_unit_cost(products[pid]))
-            for pid, qty in sorted(wanted.items())
-        )
-    return order
+        locked = locks.lock_purchase_order(order.pk)
+        if locked.status != Status.DRAFT:
+            raise ForbiddenPurchaseOrderTransition(locked, "changed (only a draft can)")
+        if supplier is not None:
+            if supplier.merchant_id != locked.merchant_id:
+                raise InvalidReceipt(f"Unknown supplier for {locked.merchant}: {supplier.pk}", fields={"supplier": ["Unknown supplier."]})
+            locked.supplier = supplier
+        if quantities is not None:
+            wanted, products = _check_lines(locked.supplier, quantities)
+            locked.lines.all().delete()
+            _write_lines(locked, wanted, products)
+        if note is not None:
+            locked.note = note[:500]
+        locked.save(update_fields=["supplier", "note", "updated_at"])
+    return locked
 
 
 def _unit_cost(product: Product):

@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 
 from ai.forecast import service as forecasts
 from ai.forecast.reorder import ReorderPlan
+from shop.exceptions import ShopError
 from shop.models import InventoryDefaults, Merchant, Product, Supplier
 from shop.services.purchasing import on_order
 
@@ -54,6 +55,11 @@ class Suggestion:
     @property
     def capital(self) -> Decimal:
         return self.settings.unit_cost * self.stock
+
+
+def merchant_defaults(merchant_id: int) -> InventoryDefaults:
+    """The merchant's stored defaults, or the built-in ones (unsaved) when it has none."""
+    return _defaults([merchant_id])[merchant_id]
 
 
 def _defaults(merchant_ids) -> dict[int, InventoryDefaults]:
@@ -131,6 +137,15 @@ def reorder_list(merchant: Merchant | None = None, product_ids=None) -> list[Sug
     return sorted((row for row in evaluate(merchant, product_ids) if row.due), key=_urgency_key)
 
 
+def suggestions(product_ids, *, due: bool | None = None) -> list[Suggestion]:
+    """Reorder suggestions for these products (active, with a forecast), most urgent first; `due`:
+    only those at or below their reorder point (True) or only those above it (False)."""
+    rows = evaluate(product_ids=product_ids)
+    if due is not None:
+        rows = [row for row in rows if row.due is due]
+    return sorted(rows, key=_urgency_key)
+
+
 def overstock_list(merchant: Merchant | None = None, days: int | None = None) -> list[Suggestion]:
     """Products whose stock covers more than `days` (default: the merchant's overstock_days) of forecast
     demand, most capital tied up first."""
@@ -140,3 +155,59 @@ def overstock_list(merchant: Merchant | None = None, days: int | None = None) ->
         if row.stock > 0 and (row.cover_days is None or row.cover_days > limit):
             rows.append(row)
     return sorted(rows, key=lambda row: (-row.capital, row.product.pk))
+
+
+class NoForecast(ShopError):
+    code = "no_forecast"
+    http_status = 404
+
+
+class HorizonTooLong(ShopError):
+    code = "invalid"
+    http_status = 400
+
+
+@dataclass(frozen=True)
+class LiveDemand:
+    """The live demand version: its serving object and version number, read together."""
+
+    forecasts: forecasts.DemandForecasts
+    version: int
+
+    @property
+    def horizon_days(self) -> int:
+        """Calendar days from the origin to the last forecast day."""
+        days = self.forecasts.days
+        return (days[-1] - days[0]).days + 1 if days else 0
+
+
+def live_demand() -> LiveDemand | None:
+    from ai.registry import live_loaded
+
+    loaded = live_loaded("demand")
+    if loaded is None or not isinstance(loaded.model, forecasts.DemandForecasts):
+        return None
+    return LiveDemand(loaded.model, loaded.version)
+
+
+def product_forecast(live: LiveDemand | None, product: Product, horizon_days: int | None = None) -> dict:
+    """One product's forecast as the API shows it: per open day, point forecast and 80 / 95 % intervals."""
+    found = live.forecasts.get(product.pk) if live is not None else None
+    if live is None or found is None:
+        why = ("no demand model is live yet" if live is None
+               else f"it had no sales before demand v{live.version} was trained")
+        raise NoForecast(f"Product {product.pk} ({product.sku}) has no forecast: {why}.")
+    if horizon_days is not None:
+        if horizon_days > live.horizon_days:
+            raise HorizonTooLong(
+                f"The horizon can be at most {live.horizon_days} days: demand v{live.version} forecasts "
+                f"{live.horizon_days} days from {live.forecasts.origin}.",
+                fields={"horizon": [f"At most {live.horizon_days}."]},
+            )
+        found = found.truncated(horizon_days)
+    body = found.as_dict()
+    return {
+        "product": product.pk, "sku": product.sku, "model": body["model"], "model_version": live.version,
+        "abc_class": body["abc_class"], "origin": live.forecasts.origin,
+        "horizon_days": horizon_days or live.horizon_days, "days": body["days"],
+    }

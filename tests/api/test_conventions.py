@@ -92,10 +92,14 @@ def test_docs_and_schema_are_served_locally(db):
     spec = schema.json()
     assert spec["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
     for path, item in spec["paths"].items():
-        if not path.startswith(("/api/v1/products", "/api/v1/orders", "/api/v1/categories")):
+        if not path.startswith(("/api/v1/products", "/api/v1/orders", "/api/v1/categories", "/api/v1/suppliers",
+                                "/api/v1/inventory-defaults", "/api/v1/purchase-orders", "/api/v1/forecasts",
+                                "/api/v1/reorder-suggestions")):
             continue
         for method, operation in item.items():
             for status in ("400", "401", "403", "404", "429"):
                 content = operation["responses"][status]["content"]["application/json"]["schema"]
                 assert content == {"$ref": "#/components/schemas/ApiError"}, (method, path, status)
     assert "Idempotency-Key" in {p["name"] for p in spec["paths"]["/api/v1/products/"]["post"]["parameters"]}
+    receive = spec["paths"]["/api/v1/purchase-orders/{id}/receive/"]["post"]["parameters"]
+    assert {"name": "Idempotency-Key", "required": True} in [{k: p[k] for k in ("name", "required")} for p in receive]

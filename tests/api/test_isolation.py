@@ -11,11 +11,30 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
-from shop.models import Category, Order, OrderLine, OrderPart, OrderStatus, OrderStatusChange, Product, StockAdjustment
+from shop.models import (
+    Category,
+    InventoryDefaults,
+    Order,
+    OrderLine,
+    OrderPart,
+    OrderStatus,
+    OrderStatusChange,
+    Product,
+    ProductInventory,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseOrderReceipt,
+    StockAdjustment,
+    Supplier,
+)
+from shop.services import purchasing
 from tests.api.conftest import make_order
 from tests.factories import ProductFactory, StaffFactory
 
-OURS = ("/api/v1/products", "/api/v1/categories", "/api/v1/orders")
+OURS = (
+    "/api/v1/products", "/api/v1/categories", "/api/v1/orders", "/api/v1/suppliers", "/api/v1/inventory-defaults",
+    "/api/v1/purchase-orders", "/api/v1/forecasts", "/api/v1/reorder-suggestions",
+)
 
 
 @functools.cache
@@ -38,7 +57,49 @@ def snapshot(merchant) -> dict:
         "orders": list(Order.objects.order_by("pk").values("number", "status", "updated_at")),
         "lines": list(OrderLine.objects.order_by("pk").values()),
         "categories": list(Category.objects.order_by("pk").values()),
+        "suppliers": list(Supplier.objects.filter(merchant=merchant).order_by("pk").values()),
+        "settings": list(ProductInventory.objects.filter(product__merchant=merchant).order_by("pk").values()),
+        "defaults": list(InventoryDefaults.objects.filter(merchant=merchant).values()),
+        "purchase_orders": list(PurchaseOrder.objects.filter(merchant=merchant).order_by("pk").values()),
+        "po_lines": list(PurchaseOrderLine.objects.filter(order__merchant=merchant).order_by("pk").values()),
+        "receipts": list(PurchaseOrderReceipt.objects.filter(order__merchant=merchant).order_by("pk").values()),
     }
+
+
+@pytest.fixture
+def replenishing(merchant, product):
+    """Our supplier, reorder settings and defaults, and a sent purchase order of our product."""
+    supplier = Supplier.objects.create(merchant=merchant, name="Acme Wholesale", lead_time_days=9)
+    ProductInventory.objects.create(product=product, supplier=supplier, pack_size=6)
+    InventoryDefaults.objects.create(merchant=merchant, lead_time_days=4)
+    order = purchasing.send(purchasing.create_purchase_order(supplier, {product.pk: 12}))
+    return supplier, order
+
+
+def concrete(template: str, order, product, category, replenishing) -> str:
+    """An operation's path with our objects' ids in it."""
+    supplier, purchase_order = replenishing
+    return (
+        template.replace("{number}", order.number)
+        .replace("categories/{id}", f"categories/{category.pk}")
+        .replace("suppliers/{id}", f"suppliers/{supplier.pk}")
+        .replace("purchase-orders/{id}", f"purchase-orders/{purchase_order.pk}")
+        .replace("{merchant}", "acme")
+        .replace("{id}", str(product.pk))
+    )
+
+
+def body_for(template: str, product, replenishing) -> dict:
+    supplier, purchase_order = replenishing
+    line = purchase_order.lines.get()
+    bodies = {
+        **BODIES,
+        "/api/v1/purchase-orders/": {"supplier": supplier.pk, "lines": [{"product": product.pk, "quantity": 1}]},
+        "/api/v1/purchase-orders/{id}/": {"note": "hijacked", "lines": [{"product": product.pk, "quantity": 1}]},
+        "/api/v1/purchase-orders/{id}/receive/": {"lines": [{"line": line.pk, "quantity": 12}]},
+        "/api/v1/products/{id}/inventory/": {"supplier": None, "pack_size": 1, "lead_time_days": 0},
+    }
+    return bodies.get(template, {})
 
 
 BODIES = {
@@ -48,14 +109,21 @@ BODIES = {
     "/api/v1/products/{id}/stock-adjustments/": {"delta": -5, "reason": "theft"},
     "/api/v1/categories/": {"name": "Hijacked", "slug": "hijacked"},
     "/api/v1/categories/{id}/": {"name": "Hijacked", "slug": "hijacked"},
+    "/api/v1/suppliers/": {"name": "Acme Wholesale"},
+    "/api/v1/suppliers/{id}/": {"name": "Hijacked", "lead_time_days": 90},
+    "/api/v1/inventory-defaults/{merchant}/": {"lead_time_days": 90, "service_level": "0.5"},
 }
 # Collection endpoints answer for the caller's own merchant: they may succeed, but on the rival's data only.
 OWN_COLLECTIONS = {
     ("GET", "/api/v1/products/"), ("GET", "/api/v1/orders/"), ("POST", "/api/v1/products/"),
-    ("POST", "/api/v1/products/bulk-upsert/"),
+    ("POST", "/api/v1/products/bulk-upsert/"), ("GET", "/api/v1/suppliers/"), ("POST", "/api/v1/suppliers/"),
+    ("GET", "/api/v1/purchase-orders/"), ("GET", "/api/v1/forecasts/"), ("GET", "/api/v1/reorder-suggestions/"),
+    ("GET", "/api/v1/inventory-defaults/"),
 }
+# Creating with our objects in the body: refused as unknown to the rival (400), nothing created.
+REFUSED_INPUT = {("POST", "/api/v1/purchase-orders/")}
 SHARED_READS = {("GET", "/api/v1/categories/"), ("GET", "/api/v1/categories/{id}/")}
-CREATED = {("POST", "/api/v1/products/")}  # 201 (the rival's own product); the other own collections: 200
+CREATED = {("POST", "/api/v1/products/"), ("POST", "/api/v1/suppliers/")}  # 201 (the rival's own); other own collections: 200
 # The category tree is shared: a merchant's key reads it but only staff write it (403); everything else of
 # ours is not found (404) for the rival, never "forbidden", which would tell that it exists.
 STAFF_ONLY_WRITES = {
@@ -64,38 +132,42 @@ STAFF_ONLY_WRITES = {
 }
 
 
-def test_foreign_key_walk_reaches_nothing(merchant, other_merchant, product, category, foreign_client):
+def test_foreign_key_walk_reaches_nothing(merchant, other_merchant, product, category, foreign_client, replenishing):
     order = make_order([(product, 2)])
     before = snapshot(merchant)
     operations = merchant_api_operations()
-    # products (7), stock adjustments (2), categories (6), orders (2 + 5 actions)
-    assert len(operations) == 22, operations
+    # products (7), stock adjustments (2), reorder settings (3), categories (6), orders (2 + 5 actions),
+    # suppliers (6), merchant defaults (4), purchase orders (6 + send + receive), forecasts (1), suggestions (1)
+    assert len(operations) == 45, operations
 
     for method, template in operations:
-        path = (
-            template.replace("{number}", order.number)
-            .replace("categories/{id}", f"categories/{category.pk}")
-            .replace("{id}", str(product.pk))
-        )
-        response = foreign_client.generic(method, path, json.dumps(BODIES.get(template, {})),
-                                          content_type="application/json")
+        path = concrete(template, order, product, category, replenishing)
+        response = foreign_client.generic(method, path, json.dumps(body_for(template, product, replenishing)),
+                                          content_type="application/json", HTTP_IDEMPOTENCY_KEY=f"walk {method} {path}")
         label = (method, template, response.status_code, response.content[:200])
         if (method, template) in OWN_COLLECTIONS:
             assert response.status_code == (201 if (method, template) in CREATED else 200), label
-            if method == "GET":
+            if template == "/api/v1/inventory-defaults/":
+                assert [row["merchant"] for row in response.json()["results"]] == ["rival"], label  # its own only
+            elif method == "GET":
                 assert response.json()["count"] == 0, label  # nothing of ours is listed
         elif (method, template) in SHARED_READS:
             assert response.status_code == 200, label
         elif (method, template) in STAFF_ONLY_WRITES:
             assert response.status_code == 403, label
             assert response.json()["error"]["code"] == "permission_denied", label
+        elif (method, template) in REFUSED_INPUT:
+            assert response.status_code == 400, label
+            assert response.json()["error"]["fields"] == {"supplier": ["Unknown supplier."]}, label
         else:
             assert response.status_code == 404, label
             assert response.json()["error"] == {"code": "not_found", "message": response.json()["error"]["message"], "fields": {}}, label
 
-    # What the rival created with our SKU is theirs; nothing of ours changed.
+    # What the rival created with our SKU or supplier name is theirs; nothing of ours changed.
     assert set(Product.objects.filter(sku="ACME-1").values_list("merchant__slug", flat=True)) == {"acme", "rival"}
+    assert set(Supplier.objects.filter(name="Acme Wholesale").values_list("merchant__slug", flat=True)) == {"acme", "rival"}
     assert snapshot(merchant) == before
+    assert Product.objects.get(pk=product.pk).stock == 5  # the receipt the rival tried booked nothing
 
 
 def test_staff_sees_every_merchant(merchant, other_merchant, product):
@@ -227,7 +299,14 @@ def test_a_whole_order_cancel_restocks_every_part(mixed, merchant):
 def _required(method: str, template: str) -> set[str]:
     """The model permissions a staff session needs for one operation of the merchant API."""
     model = template.split("/")[3][:-1]  # products -> product, categories -> categorie
-    model = {"categorie": "category"}.get(model, model)
+    model = {"categorie": "category", "purchase-order": "purchaseorder",
+             "inventory-default": "inventorydefaults"}.get(model, model)
+    if template.startswith(("/api/v1/forecasts/", "/api/v1/reorder-suggestions/")):
+        return {"shop.view_product"}  # as the admin's reorder list
+    if template.endswith("/inventory/"):
+        return {"shop.view_productinventory" if method == "GET" else "shop.change_productinventory"}
+    if template.startswith("/api/v1/purchase-orders/{id}/") and method == "POST":
+        return {"shop.change_purchaseorder"}
     if template.endswith("/bulk-upsert/"):
         return {"shop.add_product", "shop.change_product"}
     if template.endswith("/stock-adjustments/"):
@@ -239,8 +318,11 @@ def _required(method: str, template: str) -> set[str]:
 
 
 PERMISSIONS = [
-    f"shop.{verb}_{model}" for model in ("product", "category") for verb in ("view", "add", "change", "delete")
-] + ["shop.view_order", "shop.change_order", "shop.view_stockadjustment", "shop.add_stockadjustment"]
+    f"shop.{verb}_{model}" for model in ("product", "category", "supplier", "purchaseorder")
+    for verb in ("view", "add", "change", "delete")
+] + ["shop.view_order", "shop.change_order", "shop.view_stockadjustment", "shop.add_stockadjustment",
+     "shop.view_productinventory", "shop.change_productinventory", "shop.view_inventorydefaults",
+     "shop.change_inventorydefaults"]
 
 
 def test_the_permission_table_covers_every_operation():
@@ -260,35 +342,35 @@ def _staff(*perms: str):
     return user
 
 
-def _walk(client, order, product, category) -> dict[tuple[str, str], int]:
+def _walk(client, order, product, category, replenishing) -> dict[tuple[str, str], int]:
     statuses = {}
     for method, template in merchant_api_operations():
-        path = (template.replace("{number}", order.number).replace("categories/{id}", f"categories/{category.pk}")
-                .replace("{id}", str(product.pk)))
-        response = client.generic(method, path, json.dumps(BODIES.get(template, {})), content_type="application/json")
+        path = concrete(template, order, product, category, replenishing)
+        response = client.generic(method, path, json.dumps(body_for(template, product, replenishing)),
+                                  content_type="application/json")
         statuses[(method, template)] = response.status_code
         if response.status_code == 403:
             assert set(response.json()["error"]) == {"code", "message", "fields"}
     return statuses
 
 
-def test_staff_without_permissions_can_do_nothing(merchant, product, category):
+def test_staff_without_permissions_can_do_nothing(merchant, product, category, replenishing):
     order = make_order([(product, 2)])
     before = snapshot(merchant)
     client = APIClient()
     client.force_login(_staff())
-    statuses = _walk(client, order, product, category)
+    statuses = _walk(client, order, product, category, replenishing)
     assert set(statuses.values()) == {403}, statuses
     assert snapshot(merchant) == before
     assert "lacks the permission shop.view_product" in client.get("/api/v1/products/").json()["error"]["message"]
 
 
 @pytest.mark.parametrize("perm", PERMISSIONS)
-def test_staff_with_one_permission_can_do_just_that(merchant, product, category, perm):
+def test_staff_with_one_permission_can_do_just_that(merchant, product, category, replenishing, perm):
     order = make_order([(product, 2)])
     client = APIClient()
     client.force_login(_staff(perm))
-    statuses = _walk(client, order, product, category)
+    statuses = _walk(client, order, product, category, replenishing)
     allowed = {op for op, status in statuses.items() if status != 403}
     assert allowed == {op for op in statuses if _required(*op) == {perm}}, statuses
 

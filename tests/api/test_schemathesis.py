@@ -38,25 +38,39 @@ MAX_EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "12"))
 
 @pytest.mark.django_db(transaction=True)
 def test_schemathesis_finds_no_server_errors(live_server, settings_override, merchant, product, category):
+    from shop.models import Supplier
+    from shop.services import purchasing
+
     order = make_order([(product, 1)])
+    supplier = Supplier.objects.create(merchant=merchant, name="Acme Wholesale")
+    purchase_order = purchasing.create_purchase_order(supplier, {product.pk: 3})
     client = keyed_client(merchant)
     spec = client.get("/api/v1/schema/?format=json").json()
-    schema = schemathesis.openapi.from_dict(spec).include(path_regex=r"^/api/v1/(products|categories|orders)")
+    schema = schemathesis.openapi.from_dict(spec).include(path_regex=MERCHANT_PATHS)
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {client.raw_key}"
+    real_ids = {
+        "/api/v1/suppliers/": {"id": supplier.pk}, "/api/v1/purchase-orders/": {"id": purchase_order.pk},
+        "/api/v1/inventory-defaults/": {"merchant": merchant.slug}, "": {"id": product.pk, "number": order.number},
+    }
     try:
-        fuzz(schema, session, live_server.url, {"id": product.pk, "number": order.number})
+        fuzz(schema, session, live_server.url, real_ids)
     finally:
         session.close()  # before the live server stops, so no request thread outlives the test
 
 
-def fuzz(schema, session: requests.Session, base_url: str, real_ids: dict) -> None:
-    """Positive and negative cases for every operation, half of them on real object ids."""
+MERCHANT_PATHS = (r"^/api/v1/(products|categories|orders|suppliers|inventory-defaults|purchase-orders|forecasts"
+                  r"|reorder-suggestions)")
+
+
+def fuzz(schema, session: requests.Session, base_url: str, real_ids: dict[str, dict]) -> None:
+    """Positive and negative cases for every operation, half of them on real object ids (per path prefix)."""
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 22
+    assert len(operations) == 45
     for operation in operations:
         strategies = [operation.as_strategy(mode) for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)]
-        known = {name: value for name, value in real_ids.items() if "{" + name + "}" in operation.path}
+        ids = next(ids for prefix, ids in real_ids.items() if operation.path.startswith(prefix))
+        known = {name: value for name, value in ids.items() if "{" + name + "}" in operation.path}
         if known:
             strategies.append(operation.as_strategy(GenerationMode.POSITIVE, path_parameters=known))
             strategies.append(operation.as_strategy(GenerationMode.NEGATIVE, path_parameters=known))
@@ -71,6 +85,7 @@ def fuzz(schema, session: requests.Session, base_url: str, real_ids: dict) -> No
         run()
 
 
+@pytest.mark.timeout(600)  # every operation of the whole schema (45 of the merchant API, the ai ones)
 @pytest.mark.django_db(transaction=True)
 def test_schemathesis_coverage_phase_finds_no_server_errors(live_server, settings_override, merchant, product, tmp_path):
     make_order([(product, 1)])
@@ -81,7 +96,7 @@ def test_schemathesis_coverage_phase_finds_no_server_errors(live_server, setting
         "--phases", "coverage", "--checks", "not_a_server_error", "--workers", "1", "--no-color",
         "-H", f"Authorization: Bearer {client.raw_key}", "--request-timeout", "30",
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=240, cwd=tmp_path)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=540, cwd=tmp_path)
     report = result.stdout[-6000:] + result.stderr[-2000:]
     assert result.returncode == 0, report
     assert "coverage" in result.stdout.lower() and "Server error" not in result.stdout, report
