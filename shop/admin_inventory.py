@@ -11,7 +11,7 @@ from ai.forecast import chart
 from ai.forecast import service as forecasts
 from shop.exceptions import ShopError
 from shop.models import InventoryDefaults, Product, ProductInventory, PurchaseOrder, PurchaseOrderLine, Supplier
-from shop.services import purchasing, replenishment
+from shop.services import demand_planning, purchasing, replenishment
 
 
 @admin.register(Supplier)
@@ -144,7 +144,7 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
         """The shop's and each category's summed forecast (with intervals), for planning promotions."""
         if not request.user.has_perm("shop.view_product"):
             raise PermissionDenied
-        total, groups = replenishment.group_forecasts()
+        total, groups = demand_planning.group_forecasts()
         chosen = total
         wanted = request.GET.get("category")
         if wanted:
@@ -165,7 +165,7 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
 
 def product_forecast_context(product: Product) -> dict:
     """The chart and figures of a product's live forecast (both None without one), for the admin pages."""
-    view = replenishment.product_forecast(product)
+    view = demand_planning.forecast_with_plan(product)
     if view is None:
         return {"forecast": None, "suggestion": None, "chart": None}
     suggestion = view.suggestion
