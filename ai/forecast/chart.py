@@ -58,10 +58,12 @@ def _grid(plot: _Plot, ticks: list[float], width: int) -> list[str]:
     return parts
 
 
-def _polyline(plot: _Plot, series: str, name: str, points: list[tuple[float, float | None]], colour: str, dash: str = "") -> list[str]:
+def _polyline(
+    plot: _Plot, series: str, name: str, points: Sequence[tuple[float, float | None]], colour: str, dash: str = ""
+) -> list[str]:
     parts = []
     dashed = f' stroke-dasharray="{dash}"' if dash else ""
-    for segment in _segments(plot, points):
+    for segment in _segments(plot, list(points)):
         if len(segment) == 1:
             cx, cy = segment[0].split(",")
             parts.append(f'<circle data-series="{series}" cx="{cx}" cy="{cy}" r="2" fill="{colour}"/>')
@@ -73,7 +75,7 @@ def _polyline(plot: _Plot, series: str, name: str, points: list[tuple[float, flo
     return parts
 
 
-def _band(plot: _Plot, level: int, xs: list[float], lo: Sequence[float], hi: Sequence[float]) -> str:
+def _band(plot: _Plot, level: int, xs: list[float], lo: Sequence[float] | np.ndarray, hi: Sequence[float] | np.ndarray) -> str:
     upper = [f"{plot.px(x):.1f},{plot.py(float(h)):.1f}" for x, h in zip(xs, hi, strict=True)]
     lower = [f"{plot.px(x):.1f},{plot.py(float(low)):.1f}" for x, low in zip(xs, lo, strict=True)]
     return (
@@ -94,7 +96,7 @@ def _x_labels(plot: _Plot, days: list[date], y: float, width: int) -> list[str]:
     return parts
 
 
-def stock_projection(stock: float, mean: Sequence[float]) -> list[float]:
+def stock_projection(stock: float, mean: Sequence[float] | np.ndarray) -> list[float]:
     """Stock on hand at the end of each forecast day when it sells the point forecast and nothing arrives."""
     return [max(0.0, float(stock) - float(used)) for used in np.cumsum(np.clip(np.asarray(mean, dtype=float), 0, None))]
 
@@ -102,10 +104,10 @@ def stock_projection(stock: float, mean: Sequence[float]) -> list[float]:
 def forecast_chart_svg(
     *,
     history_days: Sequence[date],
-    history: Sequence[float],
+    history: Sequence[float] | np.ndarray,
     days: Sequence[date],
-    mean: Sequence[float],
-    bands: dict[int, tuple[Sequence[float], Sequence[float]]],
+    mean: Sequence[float] | np.ndarray,
+    bands: dict[int, tuple[Sequence[float] | np.ndarray, Sequence[float] | np.ndarray]],
     stock: float | None = None,
     reorder_point: float | None = None,
     title: str = "",
@@ -127,7 +129,8 @@ def forecast_chart_svg(
     all_days = [day for day, _ in shown] + days
     top = 30 if title else 14
     legend_height = 22
-    with_stock = stock is not None
+    stock_level = None if stock is None else float(stock)
+    with_stock = stock_level is not None
     height = top + DEMAND_HEIGHT + 24 + legend_height + ((STOCK_HEIGHT + 44) if with_stock else 0)
     x_lo, x_hi = _x_number(all_days[0]), _x_number(all_days[-1])
 
@@ -156,7 +159,7 @@ def forecast_chart_svg(
     )
     history_points = [(_x_number(day), value if math.isfinite(value) else None) for day, value in shown]
     parts.extend(_polyline(demand, "history", "sold per day", history_points, HISTORY_COLOUR))
-    forecast_points = [(x, float(value)) for x, value in zip(forecast_xs, mean, strict=True)]
+    forecast_points: list[tuple[float, float | None]] = [(x, float(value)) for x, value in zip(forecast_xs, mean, strict=True)]
     parts.extend(_polyline(demand, "forecast", "forecast (mean)", forecast_points, FORECAST_COLOUR))
     axis = top + DEMAND_HEIGHT
     parts.extend(_x_labels(demand, all_days, axis + 16, width))
@@ -164,18 +167,19 @@ def forecast_chart_svg(
     legend: list[tuple[str, str, str]] = [("history", HISTORY_COLOUR, "line"), ("forecast", FORECAST_COLOUR, "line")]
     legend += [(f"{level} % interval", BAND_COLOURS[level], "box") for level in sorted(bands)]
 
-    if with_stock:
-        projection = stock_projection(float(stock), mean)  # type: ignore[arg-type]  # with_stock: not None
+    if stock_level is not None:
+        projection = stock_projection(stock_level, mean)
         stock_top = legend_y + 22
-        stock_high = max([float(stock), float(reorder_point or 0.0)] + projection)  # type: ignore[arg-type]
+        stock_high = max([stock_level, float(reorder_point or 0.0), *projection])
         s_hi, s_ticks = _y_axis(stock_high)
         stock_plot = _Plot(LEFT, stock_top, width - LEFT - RIGHT, STOCK_HEIGHT, x_lo, x_hi, 0.0, s_hi)
         parts.extend(_grid(stock_plot, s_ticks, width))
         parts.append(
             f'<text transform="translate(14 {stock_top + STOCK_HEIGHT / 2}) rotate(-90)" text-anchor="middle">units in stock</text>'
         )
-        points = [(forecast_xs[0], float(stock))] + list(zip(forecast_xs[1:], projection[:-1], strict=True))
-        parts.extend(_polyline(stock_plot, "stock-projection", "projected stock (no arrivals)", points, STOCK_COLOUR))  # type: ignore[arg-type]
+        points: list[tuple[float, float | None]] = [(forecast_xs[0], stock_level)]
+        points += zip(forecast_xs[1:], projection[:-1], strict=True)
+        parts.extend(_polyline(stock_plot, "stock-projection", "projected stock (no arrivals)", points, STOCK_COLOUR))
         if reorder_point is not None:
             y = stock_plot.py(float(reorder_point))
             parts.append(
@@ -198,7 +202,7 @@ def forecast_chart_svg(
     return mark_safe("".join(parts))
 
 
-def _max(values: Sequence[float]) -> float:
+def _max(values: Sequence[float] | np.ndarray) -> float:
     finite = _finite(values)
     return max(finite) if finite else 0.0
 
