@@ -177,3 +177,17 @@ def test_forecast_pages_need_the_view_product_permission(client, forecast_shop):
     client.force_login(UserFactory(is_staff=True))
     assert client.get(f"/admin/shop/purchaseorder/forecast/{products[0].pk}/").status_code == 403
     assert client.get("/admin/shop/purchaseorder/forecast/").status_code == 403
+
+
+def test_without_a_live_demand_version_the_pages_say_so(client, superuser, settings, tmp_path):
+    from ai import registry
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    registry.clear_cache()
+    product = ProductFactory()
+    client.force_login(superuser)
+    assert "No live demand forecast yet" in client.get("/admin/shop/purchaseorder/forecast/").content.decode()
+    assert 'id="forecast-chart-missing"' in client.get(f"/admin/shop/purchaseorder/forecast/{product.pk}/").content.decode()
+    page = client.get(f"/admin/shop/product/{product.pk}/change/").content.decode()
+    assert 'id="forecast-chart-missing"' in page and "data-series" not in page
+    assert client.get("/admin/shop/product/add/").status_code == 200  # no product yet: no chart, no error
