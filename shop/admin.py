@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.template.loader import render_to_string
 
 from shop.admin_scope import MerchantScoped, MerchantScopedAdmin
 from shop.exceptions import ForbiddenTransition
@@ -74,8 +75,18 @@ class ProductAdmin(MerchantScopedAdmin):
     search_fields = ["title", "sku"]
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["merchant", "category"]
-    readonly_fields = ["units_sold", "created_at", "updated_at"]
+    readonly_fields = ["units_sold", "created_at", "updated_at", "demand_forecast"]
     list_per_page = 50
+
+    @admin.display(description="Demand forecast")
+    def demand_forecast(self, obj: Product | None) -> str:
+        """The live forecast's chart (history, forecast with 80 / 95 % bands, stock projection, reorder point)."""
+        if obj is None or obj.pk is None:
+            return "–"
+        from shop.admin_inventory import product_forecast_context
+
+        context = {"product": obj, **product_forecast_context(obj)}
+        return render_to_string("admin/shop/product/demand_forecast.html", context)
 
     def get_changelist_form(self, request, **kwargs):
         kwargs.setdefault("form", ProductAdminForm)

@@ -3,14 +3,16 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from ai.forecast import chart
+from ai.forecast import service as forecasts
 from shop.admin_scope import MerchantScoped, MerchantScopedAdmin
 from shop.exceptions import ShopError
-from shop.models import InventoryDefaults, ProductInventory, PurchaseOrder, PurchaseOrderLine, Supplier
-from shop.services import purchasing, replenishment
+from shop.models import InventoryDefaults, Product, ProductInventory, PurchaseOrder, PurchaseOrderLine, Supplier
+from shop.services import demand_planning, purchasing, replenishment
 
 
 @admin.register(Supplier)
@@ -85,6 +87,11 @@ class PurchaseOrderAdmin(MerchantScopedAdmin):
         extra = [
             path("reorder/", self.admin_site.admin_view(self.reorder_view), name="shop_purchaseorder_reorder"),
             path("overstock/", self.admin_site.admin_view(self.overstock_view), name="shop_purchaseorder_overstock"),
+            path("forecast/", self.admin_site.admin_view(self.group_forecast_view), name="shop_purchaseorder_forecasts"),
+            path(
+                "forecast/<int:product_id>/", self.admin_site.admin_view(self.product_forecast_view),
+                name="shop_purchaseorder_forecast",
+            ),
         ]
         return extra + super().get_urls()
 
@@ -129,3 +136,56 @@ class PurchaseOrderAdmin(MerchantScopedAdmin):
             "capital": sum((row.capital for row in rows), 0),
         }
         return TemplateResponse(request, "admin/shop/purchaseorder/overstock.html", context)
+
+    def product_forecast_view(self, request, product_id: int):
+        """One product's forecast chart (history, forecast, 80 / 95 % bands, stock projection, reorder point)
+        with its reorder figures."""
+        if not request.user.has_perm("shop.view_product"):
+            raise PermissionDenied
+        products = Product.objects.select_related("merchant", "category")
+        merchant_ids = self.merchant_ids(request)
+        if merchant_ids is not None:  # a staff member linked to merchants: only theirs
+            products = products.filter(merchant_id__in=merchant_ids)
+        product = get_object_or_404(products, pk=product_id)
+        context = {
+            **self.admin_site.each_context(request), "title": f"Demand forecast: {product.title}", "product": product,
+            "opts": self.model._meta, **product_forecast_context(product),
+        }
+        return TemplateResponse(request, "admin/shop/purchaseorder/forecast.html", context)
+
+    def group_forecast_view(self, request):
+        """The shop's and each category's summed forecast (with intervals), for planning promotions."""
+        if not request.user.has_perm("shop.view_product"):
+            raise PermissionDenied
+        total, groups = demand_planning.group_forecasts(self.merchant_ids(request))
+        chosen = total
+        wanted = request.GET.get("category")
+        if wanted:
+            chosen = next((group for group in groups if str(group.category_id) == wanted), None)
+            if chosen is None:
+                self.message_user(request, f"No forecast for category {wanted!r}: showing the whole shop.", messages.WARNING)
+                chosen = total
+        live = forecasts.live_forecasts()
+        svg = chart.group_chart_svg(live, chosen.product_ids, title=f"{chosen.label}: units per day") if chosen and live else None
+        context = {
+            **self.admin_site.each_context(request), "title": "Demand forecasts by category", "opts": self.model._meta,
+            "total": total, "groups": groups, "chosen": chosen, "chart": svg,
+            "horizon": len(live.days) if live else 0, "origin": live.origin if live else None,
+            "version": forecasts.live_version_label(),
+        }
+        return TemplateResponse(request, "admin/shop/purchaseorder/forecast_groups.html", context)
+
+
+def product_forecast_context(product: Product) -> dict:
+    """The chart and figures of a product's live forecast (both None without one), for the admin pages."""
+    view = demand_planning.forecast_with_plan(product)
+    if view is None:
+        return {"forecast": None, "suggestion": None, "chart": None}
+    suggestion = view.suggestion
+    svg = chart.product_chart_svg(
+        view.forecast,
+        stock=suggestion.stock if suggestion else None,
+        reorder_point=suggestion.plan.reorder_point if suggestion else None,
+        title=f"{product.title} ({product.sku})",
+    )
+    return {"forecast": view.forecast, "suggestion": suggestion, "chart": svg, "version": forecasts.live_version_label()}

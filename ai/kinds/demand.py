@@ -95,6 +95,8 @@ class DemandKind(ModelKind):
             f"{len(panel.product_ids)} products, {len(panel.days)} open days to {panel.end}, horizon {horizon} open days, "
             f"closed weekdays {sorted(panel.calendar.closed_weekdays)}"
         )
+        if engine_options.dask_scheduler:
+            ctx.log(f"fitting on the Dask cluster at {engine_options.dask_scheduler}")
         result = forecast_panel(
             panel.frame, engine_options, progress=lambda f, message: _report(ctx, f, message)
         )
