@@ -21,7 +21,7 @@ from ai.models import Annotation, Item, Label, LabelSet
 from . import counters
 from .bulk import insert_rows
 from .locks import lock_label_set
-from .services import BATCH_SIZE, InvalidText, clean_text, existing_hashes, text_hash
+from .services import InvalidText, clean_text, existing_hashes, text_hash
 
 FORMATS = ("csv", "jsonl")
 MAX_ERRORS_SHOWN = 50

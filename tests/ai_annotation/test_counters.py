@@ -48,7 +48,7 @@ def test_counters_follow_imports_annotations_undo_review_and_equal_a_recount():
     assert stored(label_set) == (5, 2, {"ann": 1, "bob": 0})
     resolve(hello, ann, [order])
     assert stored(label_set) == (5, 3, {"ann": 1, "bob": 0})
-    assert stored(label_set) == recounted(label_set) == (5, 3, {"ann": 1})
+    assert recounted(label_set) == (5, 3, {"ann": 1})  # the same, without bob's row of 0
 
 
 def test_progress_is_one_query_with_the_annotators_count(django_assert_num_queries):
@@ -68,7 +68,7 @@ def test_deleting_items_in_the_admin_recounts(admin_client):
     ids = list(Item.objects.filter(text__in=["a", "b"]).values_list("pk", flat=True))
     response = admin_client.post("/admin/ai/item/", {"action": "delete_selected", "_selected_action": ids, "post": "yes"})
     assert response.status_code == 302
-    assert stored(label_set) == (1, 0, {"ann": 0})
+    assert stored(label_set) == (1, 0, {})
 
 
 ROWS = "text,label,split,channel\n" + "".join(
