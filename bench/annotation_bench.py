@@ -30,13 +30,14 @@ django.setup()
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
 from ai.annotation.importing import import_items  # noqa: E402
-from ai.annotation.labelling import annotate  # noqa: E402
+from ai.annotation.labelling import annotate, queue_for  # noqa: E402
+from ai.annotation.locks import lockable_queue  # noqa: E402
 from ai.models import Item, Label, LabelSet, ModelVersion  # noqa: E402
 
 WORDS = ["order", "parcel", "refund", "money", "account", "password", "delivery", "late", "broken", "lamp", "mug", "candle", "gift", "card", "basket", "size", "colour"]
@@ -75,6 +76,14 @@ def summary(name: str, times: list[float], cpu_times: list[float], queries: int)
     p95 = times[int(0.95 * (len(times) - 1))]
     print(f"{name:<55} wall p50 {statistics.median(times):7.1f} ms  p95 {p95:7.1f} ms; "
           f"CPU p50 {statistics.median(cpu_times):6.1f} ms; {queries} queries", flush=True)
+
+
+def explain(name: str, label_set: LabelSet, user, *, model_live: bool) -> None:
+    """The plan PostgreSQL runs for the next-item queue query (EXPLAIN ANALYZE, inside a transaction)."""
+    with transaction.atomic():
+        plan = lockable_queue(queue_for(label_set, user, model_live=model_live))[:1].explain(analyze=True, buffers=True)
+        transaction.set_rollback(True)
+    print(f"EXPLAIN ANALYZE, {name}:\n{plan}", flush=True)
 
 
 def main() -> None:
@@ -116,6 +125,7 @@ def main() -> None:
         client.get(next_url)
         print(f"set of {Item.objects.filter(label_set=queue).count()} items; the annotator has labelled {args.done}")
         summary("GET next item (oldest first)", *timed(args.calls, lambda: client.get(next_url)))
+        explain("queue query, oldest first", queue, annotator, model_live=False)
 
         summary("GET next + POST annotate (answers with the next item)", *timed(args.calls, lambda: client.post(
             annotate_url, {"item": client.get(next_url).json()["item"]["id"], "labels": [label_ids[0]]}, content_type="application/json"
@@ -130,6 +140,7 @@ def main() -> None:
         LabelSet.objects.filter(pk=queue.pk).update(scored_version_id=version.pk)
         client.get(next_url)
         summary("GET next item (uncertainty order, live model)", *timed(args.calls, lambda: client.get(next_url)))
+        explain("queue query, uncertainty order", queue, annotator, model_live=True)
         with open("/proc/loadavg") as handle:
             print("load average:", handle.read().strip())
     finally:

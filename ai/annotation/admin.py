@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from ai.models import Annotation, Item, Label, LabelSet, ModelVersion
 
-from . import admin_views
+from . import admin_views, counters
 from .agreement import agreement_report
 
 RESERVED_KEYS = set("123456789su?") | {"Enter"}
@@ -240,6 +241,19 @@ class ItemAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # items come from imports, the shop and the chat
+
+    def delete_model(self, request, obj: Item) -> None:
+        label_set = obj.label_set
+        with transaction.atomic():
+            super().delete_model(request, obj)
+            counters.recount(label_set)
+
+    def delete_queryset(self, request, queryset) -> None:
+        sets = list(LabelSet.objects.filter(pk__in=queryset.values("label_set_id")))
+        with transaction.atomic():
+            super().delete_queryset(request, queryset)
+            for label_set in sets:
+                counters.recount(label_set)
 
     @admin.display(description="text")
     def short_text(self, item: Item) -> str:

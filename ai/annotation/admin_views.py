@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ai.models import Annotation, Item, Label, LabelSet
 
-from . import labelling
+from . import counters, labelling
 from .exporting import EmptyExport, export_labels
 from .importing import ImportFailed, guess_format, import_items
 from .services import InvalidText, add_product_items
@@ -31,11 +30,7 @@ def require(request: HttpRequest, action: str) -> None:
 
 
 def progress(label_set: LabelSet, user) -> dict[str, int]:
-    counts = Item.objects.filter(label_set=label_set).aggregate(
-        total=Count("pk"), done=Count("pk", filter=Q(complete=True))
-    )
-    mine = Annotation.objects.filter(annotator=user, item__label_set=label_set).values("item_id").distinct().count()
-    return {"total": counts["total"], "done": counts["done"], "remaining": counts["total"] - counts["done"], "mine": mine}
+    return counters.progress(label_set.pk, user.pk)
 
 
 def item_payload(item: Item | None, user) -> dict[str, Any] | None:
@@ -71,8 +66,9 @@ def _item_id(body: dict[str, Any]) -> int:
 def _next(label_set: LabelSet, request: HttpRequest) -> JsonResponse:
     from .scoring import schedule_scoring  # loads the model code (torch) only when the page asks
 
-    schedule_scoring(label_set, labelling.live_model_version_id(label_set))
-    item = labelling.next_item(label_set, request.user)
+    live_version_id = labelling.live_model_version_id(label_set)
+    schedule_scoring(label_set, live_version_id)
+    item = labelling.next_item(label_set, request.user, model_live=live_version_id is not None)
     return JsonResponse({"item": item_payload(item, request.user), "progress": progress(label_set, request.user)})
 
 

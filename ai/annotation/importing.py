@@ -14,11 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from ai.models import Annotation, Item, Label, LabelSet
 
+from . import counters
+from .bulk import insert_rows
 from .locks import lock_label_set
-from .services import BATCH_SIZE, InvalidText, clean_text, existing_hashes, text_hash
+from .services import InvalidText, clean_text, existing_hashes, text_hash
 
 FORMATS = ("csv", "jsonl")
 MAX_ERRORS_SHOWN = 50
@@ -204,14 +207,24 @@ def import_items(label_set: LabelSet, data: bytes, fmt: str, *, source: str = "i
     return _store(label_set, rows, source)
 
 
+ITEM_FIELDS = (
+    "label_set", "text", "text_hash", "metadata", "source", "source_ref", "split", "created_at", "annotation_count",
+    "complete", "disagreement", "gold_labels", "gold_label", "gold_source", "uncertainty",
+)
+ANNOTATION_FIELDS = ("item", "label", "origin", "accepted_suggestion", "created_at")
+
+
 def _store(label_set: LabelSet, rows: list[_Row], source: str) -> ImportResult:
+    """One transaction: the set locked, duplicates found by hash (one indexed lookup per batch), then the
+    new items and their import annotations inserted in bulk (COPY on PostgreSQL), and the set's counters."""
     result = ImportResult()
     single = label_set.task == LabelSet.Task.SINGLE
+    now = timezone.now()
     with transaction.atomic():
         lock_label_set(label_set.pk)
         hashes = [text_hash(row.text) for row in rows]
         seen = existing_hashes(label_set, hashes)
-        new_items: list[Item] = []
+        item_rows: list[tuple] = []
         new_rows: list[_Row] = []
         for row, digest in zip(rows, hashes, strict=True):
             if digest in seen:
@@ -219,23 +232,26 @@ def _store(label_set: LabelSet, rows: list[_Row], source: str) -> ImportResult:
                 continue
             seen.add(digest)
             labelled = bool(row.labels)
-            new_items.append(
-                Item(
-                    label_set=label_set, text=row.text, text_hash=digest, metadata=row.metadata, source=source[:32],
-                    source_ref=f"{source}:row:{row.row}"[:200], split=row.split,
-                    complete=labelled, gold_labels=row.labels,
-                    gold_label_id=row.labels[0] if labelled and single else None,
-                    gold_source=Item.GoldSource.IMPORT if labelled else Item.GoldSource.NONE,
-                )
-            )
+            item_rows.append((
+                label_set.pk, row.text, digest, row.metadata, source[:32], f"{source}:row:{row.row}"[:200], row.split, now,
+                0, labelled, False, row.labels, row.labels[0] if labelled and single else None,
+                Item.GoldSource.IMPORT if labelled else Item.GoldSource.NONE, 0.0,
+            ))
             new_rows.append(row)
-        created = Item.objects.bulk_create(new_items, batch_size=BATCH_SIZE)
-        annotations = [
-            Annotation(item_id=item.pk, label_id=label_id, annotator=None, origin=Annotation.Origin.IMPORT)
-            for item, row in zip(created, new_rows, strict=True)
+        item_ids = insert_rows(Item, [_column(Item, name) for name in ITEM_FIELDS], item_rows)
+        annotation_rows = [
+            (item_id, label_id, Annotation.Origin.IMPORT, False, now)
+            for item_id, row in zip(item_ids, new_rows, strict=True)
             for label_id in row.labels
         ]
-        Annotation.objects.bulk_create(annotations, batch_size=BATCH_SIZE)
-        result.created = len(created)
+        insert_rows(Annotation, [_column(Annotation, name) for name in ANNOTATION_FIELDS], annotation_rows)
+        result.created = len(item_ids)
         result.labelled = sum(1 for row in new_rows if row.labels)
+        counters.items_added(label_set.pk, result.created, complete=result.labelled)
     return result
+
+
+def _column(model, name: str) -> str:
+    """The attribute a value is given by: `label_set_id` for a foreign key, else the field's name."""
+    field = model._meta.get_field(name)
+    return field.attname

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from ai.models import Annotation, Item, Label, LabelSet, ModelVersion, Skip
 
+from . import counters
 from .locks import lock_item, lockable_queue
 
 LEASE_SECONDS = 120
@@ -49,10 +50,13 @@ def queue_for(label_set: LabelSet, user, *, model_live: bool, now=None) -> Query
     return queryset.order_by(*order)
 
 
-def next_item(label_set: LabelSet, user, *, exclude: Sequence[int] = ()) -> Item | None:
-    """Lease and return the next item for this annotator (None when their queue is empty)."""
+def next_item(label_set: LabelSet, user, *, exclude: Sequence[int] = (), model_live: bool | None = None) -> Item | None:
+    """Lease and return the next item for this annotator (None when their queue is empty).
+
+    `model_live`: whether the set has a live model (looked up when not given)."""
     now = timezone.now()
-    model_live = live_model_version_id(label_set) is not None
+    if model_live is None:
+        model_live = live_model_version_id(label_set) is not None
     with transaction.atomic():
         candidates = queue_for(label_set, user, model_live=model_live, now=now)
         if exclude:
@@ -95,6 +99,7 @@ def annotate(item_id: int, user, label_ids: Sequence[int], *, accepted_suggestio
         if label_set_id is not None and item.label_set_id != label_set_id:
             raise LabellingError("the item is not in this label set")
         wanted = _clean_labels(item, label_ids)
+        was_complete = item.complete
         mine = Annotation.objects.filter(item=item, annotator=user)
         created = not mine.exists()
         mine.delete()
@@ -105,6 +110,9 @@ def annotate(item_id: int, user, label_ids: Sequence[int], *, accepted_suggestio
             item.leased_to, item.lease_expires_at = None, None
         refresh_gold(item)
         item.save(update_fields=[*GOLD_FIELDS, "leased_to", "lease_expires_at"])
+        counters.completion_changed(item.label_set_id, was_complete, item.complete)
+        if created:
+            counters.annotator_items(item.label_set_id, user.pk, 1)
     return AnnotateResult(item, created)
 
 
@@ -130,9 +138,13 @@ def undo_last(label_set: LabelSet, user) -> Item | None:
         return None
     with transaction.atomic():
         item = lock_item(last)
-        Annotation.objects.filter(item=item, annotator=user).delete()
+        was_complete = item.complete
+        removed, _ = Annotation.objects.filter(item=item, annotator=user).delete()
         refresh_gold(item)
         item.save(update_fields=GOLD_FIELDS)
+        counters.completion_changed(item.label_set_id, was_complete, item.complete)
+        if removed:
+            counters.annotator_items(item.label_set_id, user.pk, -1)
     return item
 
 
@@ -143,10 +155,12 @@ def resolve(item_id: int, reviewer, label_ids: Sequence[int], *, label_set_id: i
         if label_set_id is not None and item.label_set_id != label_set_id:
             raise LabellingError("the item is not in this label set")
         wanted = _clean_labels(item, label_ids)
+        was_complete = item.complete
         _set_gold(item, wanted, Item.GoldSource.REVIEW)
         item.disagreement = False
         item.complete = True
         item.save(update_fields=GOLD_FIELDS)
+        counters.completion_changed(item.label_set_id, was_complete, True)
     return item
 
 

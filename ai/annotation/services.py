@@ -18,6 +18,7 @@ from django.db import transaction
 from ai.models import Item, LabelSet
 from ai.models.annotation import MAX_TEXT_CHARS
 
+from . import counters
 from .locks import lock_label_set
 
 BATCH_SIZE = 2000
@@ -110,6 +111,7 @@ def add_items(
                 )
             )
         created = Item.objects.bulk_create(new_items, batch_size=BATCH_SIZE)
+        counters.items_added(label_set.pk, len(created))
     return AddResult(created=created, duplicates=duplicates)
 
 

@@ -1,4 +1,4 @@
-from .annotation import Annotation, Item, Label, LabelSet, Skip
+from .annotation import Annotation, AnnotatorProgress, Item, Label, LabelSet, Skip
 from .chat import (
     AnswerTemplate,
     CannedResponse,
@@ -12,7 +12,7 @@ from .chat import (
 from .events import Event, EventType
 from .registry import ModelVersion, TrainingRun
 
-__all__ = ["Annotation", "Event", "EventType", "Item", "Label", "LabelSet", "ModelVersion", "Skip", "TrainingRun"]
+__all__ = ["Annotation", "AnnotatorProgress", "Event", "EventType", "Item", "Label", "LabelSet", "ModelVersion", "Skip", "TrainingRun"]
 __all__ += [
     "AnswerTemplate", "CannedResponse", "Conversation", "FaqEntry", "InternalNote", "Message", "PolicyText",
     "SatisfactionRating",

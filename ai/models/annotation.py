@@ -45,6 +45,10 @@ class LabelSet(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # The ModelVersion whose suggestions the items carry (None: not scored by any model yet).
     scored_version_id = models.BigIntegerField(null=True, blank=True)
+    # Progress counters, changed with F() in the transactions that add items or complete them
+    # (ai.annotation.counters), so that the labelling page never counts the set's items.
+    item_count = models.PositiveIntegerField(default=0, editable=False)
+    complete_count = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -183,3 +187,17 @@ class Skip(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["item", "annotator"], name="skip_unique_per_annotator")]
+
+
+class AnnotatorProgress(models.Model):
+    """How many items of a set one annotator has labelled (the labelling page's own count), kept by
+    ai.annotation.counters in the transaction that stores or undoes their annotation."""
+
+    label_set = models.ForeignKey(LabelSet, on_delete=models.CASCADE, related_name="+")
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    items = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["label_set", "annotator"], name="annotator_progress_unique"),
+        ]

@@ -77,6 +77,7 @@ def simulate(
     rounds: int,
     strategies: Sequence[str] = STRATEGIES,
     uncertainty_strategy: str = "least_confident",
+    diverse: int = 0,
     config: ClassifierConfig | None = None,
     seed: int = 0,
     full: bool = True,
@@ -85,6 +86,10 @@ def simulate(
     """One result per round and strategy: strategy, round, labels, accuracy, macro_f1, fit_s.
 
     Round 0 is the seed set. With `full`, a last row (strategy "full") trains on the whole training split.
+    `diverse` > 0 makes the uncertainty picks a diverse batch: the `diverse` × `batch` most uncertain
+    texts are clustered into `batch` groups on their sentence embeddings (k-means weighted by
+    uncertainty), and the text nearest each group's centre is taken (Zhdanov 2019, "Diverse mini-batch
+    active learning"), so that one round does not spend its labels on near-copies of one confusion.
     """
     if seed_per_label < 1 or batch < 1 or rounds < 0:
         raise ValueError("--seed-per-label and --batch must be at least 1, --rounds at least 0")
@@ -130,20 +135,49 @@ def simulate(
                 break
             taken = set(labelled)
             pool = [p for p in range(len(train)) if p not in taken]
-            labelled += _pick(strategy, model, train_features, pool, batch, rng, uncertainty_strategy)
+            labelled += _pick(strategy, model, train_features, pool, batch, rng, uncertainty_strategy, diverse)
     if full:
         _, scores = fit_and_score(list(range(len(train))))
         yield {"strategy": "full", "round": None, "labels": len(train), **scores}
 
 
 def _pick(
-    strategy: str, model: TextClassifier, features: Features, pool: list[int], batch: int, rng: random.Random, measure: str
+    strategy: str, model: TextClassifier, features: Features, pool: list[int], batch: int, rng: random.Random, measure: str,
+    diverse: int = 0,
 ) -> list[int]:
     if len(pool) <= batch:
         return pool
     if strategy == "random":
         return rng.sample(pool, batch)
-    scores = uncertainty(model.predict_proba_features(features.subset(pool)), measure)
+    candidates = features.subset(pool)
+    scores = uncertainty(model.predict_proba_features(candidates), measure)
     # Most uncertain first; ties by position so that runs repeat exactly.
     order = np.lexsort((np.array(pool), -scores))
-    return [pool[i] for i in order[:batch]]
+    if diverse <= 0 or candidates.pooled is None:
+        return [pool[i] for i in order[:batch]]
+    top = order[: diverse * batch]
+    return [pool[i] for i in top[diverse_batch(candidates.pooled[top].numpy(), scores[top], batch, seed=rng.randrange(2**31))]]
+
+
+def diverse_batch(embeddings: np.ndarray, weights: np.ndarray, batch: int, *, seed: int = 0) -> np.ndarray:
+    """Positions of `batch` rows, one per k-means cluster (weighted): the row nearest each centre."""
+    from sklearn.cluster import KMeans
+
+    if len(embeddings) <= batch:
+        return np.arange(len(embeddings))
+    unit = embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
+    kmeans = KMeans(n_clusters=batch, n_init=1, max_iter=50, random_state=seed).fit(unit, sample_weight=np.maximum(weights, 1e-6))
+    distances = kmeans.transform(unit)  # (rows, clusters)
+    chosen: list[int] = []
+    taken: set[int] = set()
+    for cluster in range(batch):
+        members = np.flatnonzero(kmeans.labels_ == cluster)
+        if len(members) == 0:
+            continue
+        best = int(members[np.argmin(distances[members, cluster])])
+        chosen.append(best)
+        taken.add(best)
+    if len(chosen) < batch:  # empty clusters: fill with the most uncertain rows not taken
+        rest = [int(i) for i in np.argsort(-weights, kind="stable") if int(i) not in taken]
+        chosen += rest[: batch - len(chosen)]
+    return np.array(chosen)

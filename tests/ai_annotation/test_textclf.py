@@ -115,3 +115,20 @@ def test_ai_eval_active_learning_json_rows(tmp_path):
         call_command("ai_eval", "active-learning", "--data", str(data), "--seed-per-label", "10", "--batch", "1", "--rounds", "1")
     with pytest.raises(CommandError, match="no such file"):
         call_command("ai_eval", "active-learning", "--data", str(tmp_path / "nope.csv"), "--seed-per-label", "1", "--batch", "1", "--rounds", "1")
+
+
+def test_diverse_batch_takes_one_text_per_cluster_nearest_its_centre():
+    from ai.textclf.active_learning import diverse_batch
+
+    rng = np.random.default_rng(0)
+    centres = np.eye(8)[:3] * 10  # three far-apart groups of 20 texts
+    embeddings = np.concatenate([centre + rng.normal(scale=0.1, size=(20, 8)) for centre in centres])
+    weights = np.concatenate([np.full(20, 0.9), np.full(20, 0.5), np.full(20, 0.2)])  # group 0 the most uncertain
+    chosen = diverse_batch(embeddings, weights, 3, seed=0)
+    assert sorted(int(i) // 20 for i in chosen) == [0, 1, 2]  # one from each group, not three from group 0
+    for i in chosen:
+        group = embeddings[(int(i) // 20) * 20 : (int(i) // 20 + 1) * 20]
+        unit = group / np.linalg.norm(group, axis=1, keepdims=True)
+        centre = unit.mean(axis=0)
+        assert int(i) % 20 == int(np.argmin(np.linalg.norm(unit - centre, axis=1)))
+    assert sorted(diverse_batch(embeddings[:2], weights[:2], 3).tolist()) == [0, 1]  # fewer texts than the batch

@@ -17,6 +17,10 @@ def add_active_learning_arguments(parser) -> None:
     parser.add_argument("--rounds", type=int, required=True, help="rounds after the seed round")
     parser.add_argument("--strategy", choices=["uncertainty", "random", "both"], default="both")
     parser.add_argument("--measure", choices=UNCERTAINTY_MEASURES, default="least_confident", help="uncertainty measure")
+    parser.add_argument(
+        "--diverse", type=int, default=0,
+        help="pick a diverse batch: cluster the N x batch most uncertain texts into batch groups, one from each (0: off)",
+    )
     parser.add_argument("--exclude-labels", default="oos", help="comma-separated labels to leave out (default: oos)")
     parser.add_argument("--train-layers", default="0", help="encoder layers that learn: 0 (head only), 1-6 or all")
     parser.add_argument("--max-length", type=int, default=32)
@@ -38,7 +42,7 @@ def run_active_learning(command, options) -> None:
         data = read_intents(options["data"], exclude=exclude)
         rows = simulate(
             data.texts, data.labels, data.splits, seed_per_label=options["seed_per_label"], batch=options["batch"],
-            rounds=options["rounds"], strategies=strategies, uncertainty_strategy=options["measure"], config=config,
+            rounds=options["rounds"], strategies=strategies, uncertainty_strategy=options["measure"], diverse=options["diverse"], config=config,
             seed=options["seed"], full=not options["no_full"], log=command.stderr.write if options["verbosity"] >= 1 else None,
         )
         results = []
