@@ -11,7 +11,7 @@ import pytest
 from ai.forecast import service
 from ai.forecast.chart import forecast_chart_svg, group_history, stock_projection
 from shop.models import Category, Product
-from tests.factories import CategoryFactory, ProductFactory, StaffFactory, UserFactory
+from tests.factories import CategoryFactory, MerchantFactory, ProductFactory, StaffFactory, UserFactory
 
 DAYS = [date(2026, 11, 2) + timedelta(days=i) for i in range(4)]
 HISTORY_DAYS = [date(2026, 10, 26) + timedelta(days=i) for i in range(6)]
@@ -191,3 +191,22 @@ def test_without_a_live_demand_version_the_pages_say_so(client, superuser, setti
     page = client.get(f"/admin/shop/product/{product.pk}/change/").content.decode()
     assert 'id="forecast-chart-missing"' in page and "data-series" not in page
     assert client.get("/admin/shop/product/add/").status_code == 200  # no product yet: no chart, no error
+
+
+@pytest.mark.slow
+def test_staff_linked_to_a_rival_merchant_sees_none_of_our_forecasts(client, forecast_shop):
+    """The merchant scope of the admin holds on the forecast pages: a product page of ours is not found and
+    the shop-level sums leave our products out."""
+    from django.contrib.auth.models import Permission
+
+    merchant, supplier, products = forecast_shop
+    rival = MerchantFactory()
+    staff = StaffFactory(is_superuser=False)
+    staff.user_permissions.set(Permission.objects.filter(content_type__app_label="shop", codename="view_product"))
+    rival.users.add(staff)
+    client.force_login(staff)
+    assert client.get(f"/admin/shop/purchaseorder/forecast/{products[0].pk}/").status_code == 404
+    html = client.get("/admin/shop/purchaseorder/forecast/").content.decode()
+    assert '<tr><td><a href="?">Whole shop</a></td><td>0</td><td>0</td></tr>' in html
+    merchant.users.add(staff)  # linked to us as well: our forecast is in reach again
+    assert client.get(f"/admin/shop/purchaseorder/forecast/{products[0].pk}/").status_code == 200
