@@ -8,7 +8,14 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from shop.exceptions import ShopError
-from shop.models import InventoryDefaults, ProductInventory, PurchaseOrder, PurchaseOrderLine, Supplier
+from shop.models import (
+    InventoryDefaults,
+    LowStockDigestSent,
+    ProductInventory,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Supplier,
+)
 from shop.services import purchasing, replenishment
 
 
@@ -23,6 +30,21 @@ class SupplierAdmin(admin.ModelAdmin):
 class InventoryDefaultsAdmin(admin.ModelAdmin):
     list_display = ["merchant", "lead_time_days", "service_level", "review_days", "min_order_qty", "pack_size", "overstock_days"]
     filter_horizontal = ["low_stock_digest"]
+
+
+@admin.register(LowStockDigestSent)
+class LowStockDigestSentAdmin(admin.ModelAdmin):
+    """Who got the daily low-stock e-mail, and when (written by shop.services.low_stock_digest only)."""
+
+    list_display = ["day", "user", "products", "sent_at"]
+    list_filter = ["day"]
+    list_select_related = ["user"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(ProductInventory)
