@@ -11,7 +11,15 @@ from ai.forecast import chart
 from ai.forecast import service as forecasts
 from shop.admin_scope import MerchantScoped, MerchantScopedAdmin
 from shop.exceptions import ShopError
-from shop.models import InventoryDefaults, Product, ProductInventory, PurchaseOrder, PurchaseOrderLine, Supplier
+from shop.models import (
+    InventoryDefaults,
+    LowStockDigestSent,
+    Product,
+    ProductInventory,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Supplier,
+)
 from shop.services import demand_planning, purchasing, replenishment
 
 
@@ -26,6 +34,21 @@ class SupplierAdmin(MerchantScopedAdmin):
 class InventoryDefaultsAdmin(MerchantScopedAdmin):
     list_display = ["merchant", "lead_time_days", "service_level", "review_days", "min_order_qty", "pack_size", "overstock_days"]
     filter_horizontal = ["low_stock_digest"]
+
+
+@admin.register(LowStockDigestSent)
+class LowStockDigestSentAdmin(admin.ModelAdmin):
+    """Who got the daily low-stock e-mail, and when (written by shop.services.low_stock_digest only)."""
+
+    list_display = ["day", "user", "products", "sent_at"]
+    list_filter = ["day"]
+    list_select_related = ["user"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(ProductInventory)

@@ -126,3 +126,13 @@ def test_the_digest_is_scheduled_in_beat(settings):
     entry = sender.conf.beat_schedule["shop: low-stock digest"]
     assert entry == {"task": "shop.tasks.send_low_stock_digest",
                      "schedule": crontab(minute="15", hour="7", day_of_week="1-5")}
+
+
+def test_the_admin_lists_the_digests_sent_read_only(client, db):
+    buyer = StaffFactory(username="buyer", email="buyer@aisle.example")
+    sent = LowStockDigestSent.objects.create(user=buyer, day=date(2026, 12, 2), products=3)
+    client.force_login(buyer)
+    page = client.get("/admin/shop/lowstockdigestsent/")
+    assert page.status_code == 200
+    assert list(page.context["cl"].result_list) == [sent] and "buyer" in page.content.decode()
+    assert client.get("/admin/shop/lowstockdigestsent/add/").status_code == 403
