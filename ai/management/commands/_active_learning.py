@@ -16,10 +16,11 @@ def add_active_learning_arguments(parser) -> None:
     parser.add_argument("--batch", type=int, required=True, help="texts labelled per round")
     parser.add_argument("--rounds", type=int, required=True, help="rounds after the seed round")
     parser.add_argument("--strategy", choices=["uncertainty", "random", "both"], default="both")
-    parser.add_argument("--measure", choices=UNCERTAINTY_MEASURES, default="least_confident", help="uncertainty measure")
+    parser.add_argument("--measure", choices=UNCERTAINTY_MEASURES, default="margin", help="uncertainty measure (default: margin)")
     parser.add_argument(
-        "--diverse", type=int, default=0,
-        help="pick a diverse batch: cluster the N x batch most uncertain texts into batch groups, one from each (0: off)",
+        "--diverse", type=int, default=10,
+        help="pick a diverse batch: cluster the N x batch most uncertain texts into batch groups, one from each "
+        "(default 10; 0: the batch most uncertain texts)",
     )
     parser.add_argument("--exclude-labels", default="oos", help="comma-separated labels to leave out (default: oos)")
     parser.add_argument("--train-layers", default="0", help="encoder layers that learn: 0 (head only), 1-6 or all")
