@@ -152,12 +152,12 @@ def _shopper(request: Any, user_id: int | None, visitor_id: str | None, adapter:
     key = (user_id, visitor_id or None)
     if key not in memo:
         history = recent_history(user_id=user_id, visitor_id=visitor_id)
-        bought = set(history.purchased)
+        purchased = set(history.purchased)
         if user_id is not None:
-            bought |= {int(p) for p in adapter.purchased_product_ids(user_id)}
-        memo[key] = (history, frozenset(bought))
-    history, bought = memo[key]
-    return history, set(bought)
+            purchased |= {int(p) for p in adapter.purchased_product_ids(user_id)}
+        memo[key] = (history, frozenset(purchased))
+    cached_history, bought = memo[key]
+    return cached_history, set(bought)
 
 
 def recommend(
