@@ -229,6 +229,15 @@ class OrderAdmin(MerchantScopedAdmin):
     def limit_to_merchants(self, queryset: QuerySet, merchant_ids: list[int]) -> QuerySet:
         return queryset.filter(Exists(OrderLine.objects.filter(order=OuterRef("pk"), merchant_id__in=merchant_ids)))
 
+    # The order's amounts sum every merchant's lines: staff linked to merchants see their own lines only.
+    def get_list_display(self, request):
+        fields = super().get_list_display(request)
+        return fields if self.merchant_ids(request) is None else [f for f in fields if f != "total"]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        return fieldsets if self.merchant_ids(request) is None else [fs for fs in fieldsets if fs[0] != "Amounts"]
+
     def has_add_permission(self, request) -> bool:
         return False
 

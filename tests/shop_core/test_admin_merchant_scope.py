@@ -167,3 +167,16 @@ def test_a_linked_staff_member_cannot_give_a_product_to_another_merchant(linked_
     assert not Product.objects.filter(sku="TP-1").exists()
     form = linked_staff.get(reverse("admin:shop_product_add")).context["adminform"].form
     assert list(form.fields["merchant"].queryset) == [shop["a"]]
+
+
+def test_a_mixed_orders_amounts_are_shown_only_to_shop_wide_staff(shop, linked_staff, superuser_client):
+    """The order's subtotal and total include the other merchant's lines: a linked staff member sees neither,
+    on the order page or in the order list; a superuser sees both."""
+    page = f"/admin/shop/order/{shop['mixed'].pk}/change/"
+    ours = linked_staff.get(page).content.decode()
+    assert linked_staff.get(page).status_code == 200
+    assert "field-total" not in ours and "field-subtotal" not in ours
+    assert "column-total" not in linked_staff.get("/admin/shop/order/").content.decode()
+    everything = superuser_client.get(page).content.decode()
+    assert "field-total" in everything and "field-subtotal" in everything
+    assert "column-total" in superuser_client.get("/admin/shop/order/").content.decode()
