@@ -30,8 +30,8 @@ demo: migrate
 	$(PY) manage.py load_demo $(DEMO_ARGS)
 	$(PY) manage.py ai_train popularity cooccurrence --wait
 	@mkdir -p var/log
-	($(PY) manage.py ai_seed_intents && $(PY) manage.py ai_train content chat_intent demand sasrec) >>var/log/ai_train_background.log 2>&1 &
-	@echo "content, chat_intent, demand, sasrec: training in the background (log var/log/ai_train_background.log)"
+	($(PY) manage.py ai_train content sasrec; $(PY) manage.py ai_seed_intents; $(PY) manage.py ai_train chat_intent demand) >>var/log/ai_train_background.log 2>&1 &
+	@echo "content, sasrec, chat_intent, demand: training in the background (log var/log/ai_train_background.log)"
 	$(PY) manage.py demo_credentials --host $(HOST) --port $(PORT)
 	DEBUG=1 $(PY) manage.py runserver --noreload --skip-checks $(HOST):$(PORT)
 
