@@ -22,14 +22,18 @@ install: $(VENV)/.installed
 migrate: install
 	$(PY) manage.py migrate --noinput
 
+# The first page comes as soon as the data is loaded and the quick models are trained: seeding the chat's
+# intents and training the slower kinds run in a background process (log: var/log/ai_train_background.log;
+# the admin's training runs page shows them), which a Ctrl-C of the server leaves running. No collectstatic:
+# with DEBUG=1 whitenoise serves the static files from the apps (collectstatic is for deployments).
 demo: migrate
-	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py load_demo $(DEMO_ARGS)
 	$(PY) manage.py ai_train popularity cooccurrence --wait
-	$(PY) manage.py ai_seed_intents
-	$(PY) manage.py ai_train content chat_intent demand sasrec --background
+	@mkdir -p var/log
+	($(PY) manage.py ai_train content sasrec; $(PY) manage.py ai_seed_intents; $(PY) manage.py ai_train chat_intent demand) >>var/log/ai_train_background.log 2>&1 &
+	@echo "content, sasrec, chat_intent, demand: training in the background (log var/log/ai_train_background.log)"
 	$(PY) manage.py demo_credentials --host $(HOST) --port $(PORT)
-	DEBUG=1 $(PY) manage.py runserver --noreload $(HOST):$(PORT)
+	DEBUG=1 $(PY) manage.py runserver --noreload --skip-checks $(HOST):$(PORT)
 
 # Code health: ruff and mypy (django-stubs, drf-stubs; both configured in pyproject.toml) on ai/ and shop/.
 # `make test` and CI run it before the tests.

@@ -167,6 +167,10 @@ def _purchase_visitor_id(visitor_id: str | None, user_id: int | None, order_id: 
     return "" if user_id is not None else f"order-{order_id}"
 
 
+def _purchase_extra(order_id: int, quantity: int, unit_price) -> dict[str, Any]:
+    return {"order_id": order_id, "quantity": int(quantity), "unit_price": str(Decimal(str(unit_price)))}
+
+
 def _purchase_event(
     *, order_id: int, user_id: int | None, visitor_id: str, product_id: int, quantity: int, unit_price, placed_at: datetime
 ) -> Event:
@@ -175,7 +179,7 @@ def _purchase_event(
         visitor_id=visitor_id,
         user_id=user_id,
         product_id=product_id,
-        extra={"order_id": order_id, "quantity": int(quantity), "unit_price": str(Decimal(str(unit_price)))},
+        extra=_purchase_extra(order_id, quantity, unit_price),
         created_at=placed_at,
     )
 
@@ -232,43 +236,77 @@ def purchased_order_ids() -> set[int]:
     return {int(value) for value in values if value is not None}
 
 
-def backfill_purchase_events(*, progress: bool = True, batch_size: int = 5000) -> int:
+def backfill_purchase_events(*, progress: bool = True, batch_size: int = 20000) -> int:
     """Create purchase events, with their real times, for every order line that has none yet.
 
     Idempotent per order: an order that already has purchase events is skipped, and the whole backfill is
     one transaction, so an interrupted run leaves no half-recorded order behind. Cancelled lines are skipped.
-    Returns the number of events created.
+    Rows are inserted without model instances (`insert_purchase_rows`): the demo's 396,255 events spent
+    most of their time in bulk_create's object building and SQL compiling. Returns the number created.
     """
     from tqdm import tqdm
 
     adapter = ai_settings.adapter()
     done = purchased_order_ids()
     created = 0
-    batch: list[Event] = []
+    batch: list[tuple[Any, ...]] = []
     lines = adapter.iter_order_lines()
     with transaction.atomic():
         for line in tqdm(lines, desc="purchase events", unit=" lines", disable=not progress, mininterval=1.0):
             if line.cancelled or line.order_id in done or line.product_id is None:
                 continue
-            batch.append(
-                _purchase_event(
-                    order_id=line.order_id,
-                    user_id=line.user_id,
-                    visitor_id=_purchase_visitor_id("", line.user_id, line.order_id),
-                    product_id=line.product_id,
-                    quantity=line.quantity,
-                    unit_price=line.unit_price,
-                    placed_at=line.placed_at,
-                )
-            )
+            batch.append((
+                _purchase_visitor_id("", line.user_id, line.order_id),
+                line.user_id,
+                line.product_id,
+                _purchase_extra(line.order_id, line.quantity, line.unit_price),
+                line.placed_at,
+            ))
             if len(batch) >= batch_size:
-                Event.objects.bulk_create(batch)
-                created += len(batch)
+                created += insert_purchase_rows(batch)
                 batch = []
-        if batch:
-            Event.objects.bulk_create(batch)
-            created += len(batch)
+        created += insert_purchase_rows(batch)
     return created
+
+
+PURCHASE_ROW_FIELDS = ("visitor_id", "user", "product_id", "extra", "created_at")
+
+
+def insert_purchase_rows(rows: Sequence[tuple[Any, ...]]) -> int:
+    """Insert purchase events given as (visitor_id, user_id, product_id, extra, created_at) rows: COPY on
+    PostgreSQL, one `executemany` elsewhere. Every other column gets its field's default, and each value
+    goes through its field's database preparation, so rows are stored exactly as `Event.objects.create`
+    would store them. Returns the number of rows."""
+    if not rows:
+        return 0
+    fields = [field for field in Event._meta.concrete_fields if not field.primary_key]
+    constants = {
+        field.name: field.get_db_prep_save(field.get_default(), connection)
+        for field in fields if field.name not in PURCHASE_ROW_FIELDS
+    }
+    constants["event_type"] = EventType.PURCHASE
+    position = {name: i for i, name in enumerate(PURCHASE_ROW_FIELDS)}
+    by_name = {field.name: field for field in fields}
+    varying = [(field.name, position[field.name]) for field in fields if field.name in position]
+
+    def prepared(row: tuple[Any, ...]) -> list[Any]:
+        values = dict(constants)
+        for name, index in varying:
+            values[name] = by_name[name].get_db_prep_save(row[index], connection)
+        return [values[field.name] for field in fields]
+
+    quote = connection.ops.quote_name
+    table = quote(Event._meta.db_table)
+    columns = ", ".join(quote(field.column) for field in fields)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(prepared(row))
+        else:
+            placeholders = ", ".join(["%s"] * len(fields))
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", [prepared(r) for r in rows])
+    return len(rows)
 
 
 EVENT_FIELDS = (

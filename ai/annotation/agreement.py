@@ -14,8 +14,6 @@ from itertools import combinations
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import cohen_kappa_score
-from statsmodels.stats.inter_rater import fleiss_kappa
 
 from ai.models import Annotation, LabelSet
 
@@ -37,6 +35,8 @@ def answers_by_item(label_set: LabelSet) -> dict[int, dict[int, tuple[int, ...]]
 
 def cohen_pairs(answers: dict[int, dict[int, tuple[int, ...]]]) -> list[dict[str, Any]]:
     """Cohen's kappa for every pair of annotators who labelled at least two items in common."""
+    from sklearn.metrics import cohen_kappa_score  # here, not at import: scikit-learn costs every process seconds
+
     annotators = sorted({who for people in answers.values() for who in people})
     pairs = []
     for a, b in combinations(annotators, 2):
@@ -59,6 +59,8 @@ def cohen_pairs(answers: dict[int, dict[int, tuple[int, ...]]]) -> list[dict[str
 
 def fleiss(answers: dict[int, dict[int, tuple[int, ...]]], raters: int) -> tuple[float | None, int]:
     """Fleiss' kappa over the items with exactly `raters` annotators; returns (kappa, items used)."""
+    from statsmodels.stats.inter_rater import fleiss_kappa  # here, not at import (as scikit-learn above)
+
     rows = [list(people.values()) for people in answers.values() if len(people) == raters]
     if raters < 2 or len(rows) < 2:
         return None, len(rows)

@@ -216,8 +216,9 @@ class RecsKind(ModelKind):
         }
         ctx.report(progress=99.0, metrics=metrics)
         ctx.log(f"{self.name}: ndcg@10={metrics['ndcg@10']} hr@10={metrics['hr@10']} on {result.users} shoppers")
-        if getattr(model, "warm_started", ""):
-            ctx.log(f"{self.name}: {model.warm_started}")
+        warm_note = getattr(model, "warm_started", "")
+        if warm_note:
+            ctx.log(f"{self.name}: {warm_note}")
         if ctx.options.get("refit_all"):
             # Serve a model that also learnt from the held-out interactions (same tuned parameters).
             ctx.log(f"{self.name}: refitting on all {summary['interactions']} interactions for serving")
