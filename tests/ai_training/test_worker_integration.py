@@ -162,9 +162,10 @@ def test_worker_trains_through_the_api_and_serving_uses_the_promoted_version(api
         run_id = response.json()["id"]
         assert response.json()["status"] == Status.QUEUED
         in_flight = wait_for(
-            lambda: (state := run_state(api, run_id))["status"] == Status.RUNNING and state["progress"] > 0 and state,
+            lambda: (state := run_state(api, run_id))["status"] == Status.RUNNING and state["progress"] > 0
+            and state["loss_curve"] and state,
             30,
-            what="progress from the worker",
+            what="progress and a loss point from the worker",
         )
         assert 0 < in_flight["progress"] < 100
         assert in_flight["device"].startswith("cpu") and in_flight["worker"].startswith("test-gpu-")

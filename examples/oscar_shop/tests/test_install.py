@@ -52,7 +52,6 @@ print(len(names), "modules;", "loaded:", loaded)
 def test_the_shops_celery_beat_runs_ais_sweep_and_retraining(settings):
     """README's Celery step: ai's schedule comes into the shop's beat through its Celery module."""
     from celery.schedules import crontab
-
     from oscar_shop.celery import app
 
     app.loader.import_default_modules()  # what `celery beat` does at start-up (configures the app)
