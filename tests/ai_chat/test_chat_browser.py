@@ -146,3 +146,74 @@ def test_keyboard_and_phone(browser_page, db):
     assert panel.is_hidden()
     assert page.evaluate("document.activeElement.getAttribute('aria-controls')") == "ai-chat-panel"
     assert launcher.get_attribute("aria-expanded") == "false"
+
+
+def test_staff_canned_response_then_resolution_then_shopper_rates(browser_page, live_server, db):
+    from playwright.sync_api import expect
+
+    from ai.models import CannedResponse, Conversation, SatisfactionRating
+
+    CannedResponse.objects.create(title="Thanks for waiting", text="Thanks for waiting! Your parcel left today.")
+    CannedResponse.objects.create(title="Returns", text="You can return anything within 30 days.")
+    page = browser_page
+    page.goto(page.base_url + "/")
+    open_chat(page)
+    say(page, "I want to talk to a person")
+    bot_text(page, "Our team is offline right now")
+    assert Conversation.objects.get().status == Conversation.Status.WAITING
+    assert page.locator("[data-chat-rating]").is_hidden()
+
+    staff = StaffFactory(username="sam", first_name="Sam")
+    admin_url = live_server.url.replace("localhost", "127.0.0.1")
+    sign_in(page, staff, admin_url)
+    inbox = page.context.new_page()
+    inbox.goto(admin_url + "/admin/ai/conversation/")
+    inbox.get_by_role("link", name="Waiting for a person").first.click()
+    # The canned-response menu fills the reply box (and resets itself); staff may still edit before sending.
+    inbox.get_by_label("Canned responses").select_option(label="Thanks for waiting")
+    reply_box = inbox.get_by_label("Reply to the shopper")
+    expect(reply_box).to_have_value("Thanks for waiting! Your parcel left today.")
+    expect(reply_box).to_be_focused()
+    expect(inbox.get_by_label("Canned responses")).to_have_value("")
+    inbox.get_by_role("button", name="Send reply").click()
+    inbox.locator(".ai-inbox-agent").wait_for()
+    expect(page.locator(".ai-chat-msg-agent .ai-chat-text")).to_have_text("Thanks for waiting! Your parcel left today.", timeout=5000)
+
+    inbox.get_by_role("button", name="Resolve").click()
+    expect(inbox.locator("[data-inbox-status]")).to_have_text("Resolved")
+    # The open widget learns of the resolution by polling and offers the CSAT buttons.
+    rating = page.locator("[data-chat-rating]")
+    expect(rating).to_be_visible(timeout=5000)
+    rating.get_by_label("Comment (optional)").fill("Quick and kind")
+    rating.get_by_role("button", name="Helpful", exact=True).click()
+    bot_text(page, "Thank you for your feedback!")
+    expect(rating).to_be_hidden()
+    stored = SatisfactionRating.objects.get()
+    assert (stored.positive, stored.comment) == (True, "Quick and kind")
+    # The inbox shows the rating; a reload of the widget does not offer the buttons again.
+    inbox.reload()
+    expect(inbox.locator(".ai-inbox-meta")).to_contain_text("Rating: 👍 Quick and kind")
+    page.reload()
+    page.get_by_role("dialog", name="Ask us anything").wait_for()
+    expect(page.locator(".ai-chat-msg-agent .ai-chat-text")).to_have_text("Thanks for waiting! Your parcel left today.")
+    expect(page.locator("[data-chat-rating]")).to_be_hidden()
+
+
+def test_thumbs_down_without_a_comment(browser_page, live_server, db):
+    from playwright.sync_api import expect
+
+    from ai.chat import services
+    from ai.models import Conversation, SatisfactionRating
+
+    page = browser_page
+    page.goto(page.base_url + "/")
+    open_chat(page)
+    say(page, "I want to talk to a person")
+    bot_text(page, "Our team is offline right now")
+    services.resolve(Conversation.objects.get(), StaffFactory(username="sam"))
+    rating = page.locator("[data-chat-rating]")
+    expect(rating).to_be_visible(timeout=5000)
+    rating.get_by_role("button", name="Not helpful").click()
+    bot_text(page, "Thank you for your feedback!")
+    stored = SatisfactionRating.objects.get()
+    assert (stored.positive, stored.comment) == (False, "")
