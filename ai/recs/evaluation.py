@@ -20,7 +20,7 @@ from ai.recs.base import Interactions, ProgressFn, Recommender
 from ai.recs.diversify import Diversifier
 from ai.recs.metrics import RankingMetrics, Scorer, evaluate_scores, item_space, rank_metrics
 from ai.recs.split import LeaveOneOut, NotEnoughData, leave_one_out, subset
-from ai.recs.taste import Blend, LongShort, tune_long_term
+from ai.recs.taste import DEFAULT_LONG_TERM, Blend, LongShort, tune_long_term
 
 __all__ = [
     "EvalResult", "LeaveOneOut", "Measured", "NotEnoughData", "evaluate", "evaluate_scores", "fit_and_measure",
@@ -355,13 +355,12 @@ def run_evaluation(
         missing = [name for name in blend if name not in fitted]
         if missing:
             raise ValueError(f"--blend names model(s) not evaluated: {', '.join(missing)}")
-        long_terms = {
-            name: (fitted[name].long_term or {}).get("weight") for name in blend
-        }
-        parts = [
-            (weight, LongShort(fitted[name].model, long_terms[name] if long_terms[name] is not None else 0.0))
-            for name, weight in blend.items()
-        ]
+        # Each model's tuned long-term weight, or serving's default when it tuned none.
+        long_terms: dict[str, float] = {}
+        for name in blend:
+            tuned_weight = (fitted[name].long_term or {}).get("weight")
+            long_terms[name] = DEFAULT_LONG_TERM if tuned_weight is None else float(tuned_weight)
+        parts = [(weight, LongShort(fitted[name].model, long_terms[name])) for name, weight in blend.items()]
         mixed = Blend(parts)
         params: dict[str, Any] = {"blend": blend, "long_term": long_terms}
         yield _scored_row("blend", mixed, split, data.n_items, k, vectors, None, params)

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from . import rules, sources
+from . import rules, sources, taste
 from .history import HISTORY_LENGTH, History
 from .popular import Popular
 
@@ -19,7 +19,7 @@ POOL_FACTOR = 4
 POOL_EXTRA = 16
 # "Recommended for you": the weight of the purchase history beside the recent sequence when the model's
 # version has none tuned on validation data (`ai.recs.taste`; the kinds store theirs with the version).
-LONG_TERM_WEIGHT = 0.5
+LONG_TERM_WEIGHT = taste.DEFAULT_LONG_TERM
 # "Recommended for you": the MMR diversity weight (ai.recs.diversify), tuned offline against NDCG@10 on the
 # Online Retail purchases (docs/benchmarks.md); AI_RECS_DIVERSITY overrides it per placement.
 HOME_DIVERSITY = 0.3

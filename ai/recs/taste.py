@@ -20,6 +20,10 @@ from ai.recs.metrics import Scorer, rank_metrics
 # The serving window (ai.recs.history.HISTORY_LENGTH; not imported: this module runs without Django models).
 WINDOW = 50
 LONG_TERM_CANDIDATES = (0.0, 0.25, 0.5, 0.75, 1.0)
+# The weight serving uses for a version that tuned none (`placements.LONG_TERM_WEIGHT`).
+DEFAULT_LONG_TERM = 0.5
+# Fewer validation shoppers than this choose no weight (noise; serving keeps the placement's default).
+MIN_TUNING_USERS = 100
 
 
 def normalise_rows(scores: np.ndarray) -> np.ndarray:
@@ -88,11 +92,13 @@ def tune_long_term(
     window: int = WINDOW,
     candidates: Sequence[float] = LONG_TERM_CANDIDATES,
     batch_size: int = 1024,
+    min_users: int = MIN_TUNING_USERS,
 ) -> dict[str, Any]:
     """The long-term weight with the best NDCG@k on these targets, and every candidate's NDCG@k.
 
     `weight` is None when no history is longer than the window and has no repeats (every candidate
-    then ranks the same: the data cannot tell, and serving keeps the placement's default).
+    then ranks the same: the data cannot tell), or when fewer than `min_users` shoppers have a target;
+    serving then keeps the placement's default.
     """
     users = np.flatnonzero(targets >= 0)
     dcg = np.zeros(len(candidates))
@@ -113,6 +119,6 @@ def tune_long_term(
     ndcg = dcg / max(len(users), 1)
     best = int(np.argmax(ndcg))  # ties: the first candidate (the least long-term weight)
     return {
-        "weight": float(candidates[best]) if differ else None,
+        "weight": float(candidates[best]) if differ and len(users) >= min_users else None,
         "ndcg": {str(weight): round(float(value), 5) for weight, value in zip(candidates, ndcg, strict=True)},
     }

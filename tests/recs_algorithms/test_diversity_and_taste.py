@@ -76,7 +76,8 @@ class FirstItemPointer:
 def test_the_long_term_weight_is_tuned_on_the_targets_only_the_whole_history_predicts():
     histories = [np.arange(start, start + 6) for start in range(0, 60, 6)]
     targets = np.array([int(h[0]) + 100 for h in histories])
-    tuned = tune_long_term(FirstItemPointer(), histories, targets, window=3)
+    tuned = tune_long_term(FirstItemPointer(), histories, targets, window=3, min_users=10)
+    assert tune_long_term(FirstItemPointer(), histories, targets, window=3, min_users=11)["weight"] is None
     # 0: the recent window alone points elsewhere (the target only ties with every other item at 0);
     # 0.25: second; 0.75 and 1: first (ties between candidates: the smaller weight).
     assert tuned["weight"] == 0.75
@@ -87,7 +88,8 @@ def test_the_long_term_weight_is_tuned_on_the_targets_only_the_whole_history_pre
 
 def test_short_histories_without_repeats_cannot_tune_the_long_term_weight():
     histories = [np.arange(start, start + 3) for start in range(0, 30, 3)]
-    tuned = tune_long_term(FirstItemPointer(), histories, np.array([int(h[0]) + 100 for h in histories]), window=3)
+    tuned = tune_long_term(FirstItemPointer(), histories, np.array([int(h[0]) + 100 for h in histories]), window=3,
+                           min_users=1)
     assert tuned["weight"] is None
 
 
@@ -108,10 +110,11 @@ def test_ai_eval_measures_the_blend_and_the_mmr_reranked_lists(interactions_file
     assert [row["model"] for row in rows] == [
         "cooccurrence", "cooccurrence+mmr0.5", "popularity", "popularity+mmr0.5", "blend", "blend+mmr0.5",
     ]
-    # Baskets of 4: no history outgrows the window, so there is nothing to tune the long-term weight on.
+    # Baskets of 4: no history outgrows the window, so there is nothing to tune the long-term weight on
+    # (the blend then mixes with serving's default, as serving would).
     assert by_name["cooccurrence"]["params"]["long_term"] is None
     assert by_name["blend"]["params"] == {"blend": {"cooccurrence": 0.7, "popularity": 0.3},
-                                          "long_term": {"cooccurrence": None, "popularity": None}}
+                                          "long_term": {"cooccurrence": 0.5, "popularity": 0.5}}
     assert by_name["cooccurrence"]["hr@10"] == 1.0
     for name in ("cooccurrence", "blend"):
         assert by_name[f"{name}+mmr0.5"]["diversity@10"] > by_name[name]["diversity@10"]

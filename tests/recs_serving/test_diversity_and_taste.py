@@ -102,7 +102,7 @@ def test_the_kind_stores_the_long_term_weight_it_tuned_on_validation_data(produc
     from .test_kinds import train
 
     # Shoppers who buy again what they bought before: the whole history differs from the recent window.
-    for shopper in range(30):
+    for shopper in range(120):
         group = [products[(shopper % 4) * 3 + n].pk for n in range(3)]
         add_events(f"r{shopper}", [group[0], group[1], group[0], group[2], group[1], group[0]], event_type="purchase")
     run = train("cooccurrence", {"refit_all": False}, django_capture_on_commit_callbacks)
