@@ -114,3 +114,11 @@ def test_the_kind_stores_the_long_term_weight_it_tuned_on_validation_data(produc
     model = registry.live_model("cooccurrence")
     assert model.config["serving"] == {"long_term": expected} and model.long_term == expected
     assert any(f"long-term weight {expected}" in line for line in run.log_tail.splitlines())
+
+
+@pytest.mark.parametrize("value, errors", [({}, 0), ({"home": 0.2}, 0), ([0.2], 1)])
+def test_the_diversity_setting_passes_the_settings_check_only_as_a_dict(settings, value, errors):
+    from ai.checks import type_errors
+
+    settings.AI_RECS_DIVERSITY = value
+    assert len([e for e in type_errors() if "RECS_DIVERSITY" in e.msg]) == errors
