@@ -97,7 +97,7 @@ def tune_long_term(
     """The long-term weight with the best NDCG@k on these targets, and every candidate's NDCG@k.
 
     `weight` is None when no history is longer than the window and has no repeats (every candidate
-    then ranks the same: the data cannot tell), or when fewer than `min_users` shoppers have a target;
+    then ranks the same: the data cannot tell), when every candidate scores the same, or when fewer than `min_users` shoppers have a target;
     serving then keeps the placement's default.
     """
     users = np.flatnonzero(targets >= 0)
@@ -118,7 +118,9 @@ def tune_long_term(
             dcg[n] += (1.0 / np.log2(ranks[found] + 2.0)).sum()
     ndcg = dcg / max(len(users), 1)
     best = int(np.argmax(ndcg))  # ties: the first candidate (the least long-term weight)
+    # Every candidate equal (e.g. a model that only looks at the last few items): nothing to choose.
+    decided = differ and len(users) >= min_users and float(ndcg.max() - ndcg.min()) > 1e-9
     return {
-        "weight": float(candidates[best]) if differ and len(users) >= min_users else None,
+        "weight": float(candidates[best]) if decided else None,
         "ndcg": {str(weight): round(float(value), 5) for weight, value in zip(candidates, ndcg, strict=True)},
     }
