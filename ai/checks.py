@@ -40,6 +40,8 @@ def _type_ok(value: Any, annotation: str) -> bool:
             return True
         if part == "list" and isinstance(value, (list, tuple)):
             return True
+        if part == "dict" and isinstance(value, dict):
+            return True
     return False
 
 

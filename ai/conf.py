@@ -231,6 +231,11 @@ class AISettings:
         return self._get("REPEAT_PURCHASE_CATEGORIES", [])
 
     @property
+    def RECS_DIVERSITY(self) -> dict:
+        """Placement code -> MMR diversity weight (0..1) of its personal lists, overriding the placement's own."""
+        return self._get("RECS_DIVERSITY", {})
+
+    @property
     def MAX_PER_CATEGORY(self) -> int:
         """At most this many recommended products per category in one list."""
         return self._get("MAX_PER_CATEGORY", 3)

@@ -47,7 +47,14 @@ from django.utils import timezone  # noqa: E402
 
 from ai import registry  # noqa: E402
 from ai.kinds import TrainedModel  # noqa: E402
-from ai.kinds.recs import NEIGHBOUR_SCORES_KEY, NEIGHBOURS_KEY, ContentKind, embedding_neighbours  # noqa: E402
+from ai.kinds.recs import (  # noqa: E402
+    ITEM_VECTORS_KEY,
+    NEIGHBOUR_SCORES_KEY,
+    NEIGHBOURS_KEY,
+    ContentKind,
+    CoOccurrenceKind,
+    embedding_neighbours,
+)
 from ai.models import Event, ModelVersion, TrainingRun  # noqa: E402
 from ai.recs import service  # noqa: E402
 from ai.recs.algorithms.content import ContentSimilarity  # noqa: E402
@@ -55,6 +62,7 @@ from ai.recs.algorithms.cooccurrence import CoOccurrence  # noqa: E402
 from ai.recs.algorithms.popularity import Popularity  # noqa: E402
 from ai.recs.algorithms.sasrec import SASRec  # noqa: E402
 from ai.recs.data import build_interactions  # noqa: E402
+from ai.recs.metrics import item_space  # noqa: E402
 from shop.models import Category, Merchant, Product  # noqa: E402
 
 PLACEMENTS = ("home", "product_also_bought", "product_similar", "basket", "confirmation")
@@ -122,7 +130,10 @@ def train_models(ids: list[int]) -> dict[str, float]:
     timings["popularity fit"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    register("cooccurrence", CoOccurrence(recency=0.9).fit(data), data.item_keys)
+    # With the diversity item space the co-occurrence kind stores (serving re-ranks "home" with it).
+    space = item_space(data.users, data.items, data.n_users, data.n_items, dims=CoOccurrenceKind.item_space_dims)
+    register("cooccurrence", CoOccurrence(recency=0.9).fit(data), data.item_keys,
+             extra_tensors={ITEM_VECTORS_KEY: torch.from_numpy(np.ascontiguousarray(space))})
     timings["cooccurrence fit"] = time.perf_counter() - started
 
     # Untrained SASRec of the default size over every product.

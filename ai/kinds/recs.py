@@ -34,11 +34,33 @@ class ServedRecommender:
     # Item-to-item neighbour lists precomputed at training time (content), else None.
     neighbours: np.ndarray | None = None
     neighbour_scores: np.ndarray | None = None
+    # Unit item vectors of the shared diversity space (`ai.recs.metrics.item_space`), else None.
+    item_vectors: np.ndarray | None = None
     _index: dict[int, int] | None = field(default=None, repr=False)
 
     @property
     def n_items(self) -> int:
         return len(self.item_keys)
+
+    @property
+    def long_term(self) -> float | None:
+        """The long-term taste weight tuned on validation data at training (None: not tuned)."""
+        value = (self.config.get("serving") or {}).get("long_term")
+        return None if value is None else float(value)
+
+    def vectors_of(self, product_ids) -> np.ndarray | None:
+        """The item vectors of these products, in order (zeros for products the model does not know)."""
+        if self.item_vectors is None:
+            return None
+        if self._index is None:
+            self.index_of([])
+        index = self._index or {}
+        out = np.zeros((len(product_ids), self.item_vectors.shape[1]), dtype=np.float32)
+        for row, product_id in enumerate(product_ids):
+            item = index.get(int(product_id))
+            if item is not None:
+                out[row] = self.item_vectors[item]
+        return out
 
     def index_of(self, product_ids) -> np.ndarray:
         """Item indices of those of these products that the model knows, in the given order."""
@@ -98,6 +120,7 @@ class ServedRecommender:
 
 NEIGHBOURS_KEY = "serving.neighbours"
 NEIGHBOUR_SCORES_KEY = "serving.neighbour_scores"
+ITEM_VECTORS_KEY = "serving.item_vectors"
 
 
 def embedding_neighbours(
@@ -141,6 +164,8 @@ class RecsKind(ModelKind):
     measure_optional: ClassVar[bool] = False
     # Neighbours per product to precompute from the model's embeddings at training time (0: none).
     precompute_neighbours: ClassVar[int] = 0
+    # Dimensions of the diversity item space stored with the version (0: none); see ai.recs.diversify.
+    item_space_dims: ClassVar[int] = 0
     # Every product as an item (not only those with events), with its text: for the content model.
     all_products: ClassVar[bool] = False
     with_texts: ClassVar[bool] = False
@@ -190,7 +215,7 @@ class RecsKind(ModelKind):
             ctx.log(f"{self.name}: not measured ({exc})")
             model = _construct(cls, options, **extra)
             model.fit(data, progress=self._progress(ctx, start=5.0, span=90.0))
-            return self._trained(model, data, options, {}, summary, ctx.device)
+            return self._trained(model, data, options, {}, summary, ctx.device, serving={})
         # Tune on the data without validation and test targets (early stopping on validation), then fit
         # with the tuned parameters on everything but the test targets; or, with refit_tuned off (the slow
         # sequential model), keep the tuned model itself: it is measured on the test targets all the
@@ -207,6 +232,12 @@ class RecsKind(ModelKind):
         )
         model, result = measured.model, measured.metrics
         options = {**options, **measured.tuned}
+        serving: dict[str, Any] = {}
+        if measured.long_term is not None and measured.long_term["weight"] is not None:
+            # "Recommended for you" mixes this model's recent and long-term scores with this weight.
+            serving["long_term"] = measured.long_term["weight"]
+            ctx.log(f"{self.name}: long-term weight {serving['long_term']} (validation NDCG@10 per weight: "
+                    f"{measured.long_term['ndcg']})")
         metrics = {
             f"ndcg@{EVAL_K}": round(float(result.ndcg), 5),
             f"hr@{EVAL_K}": round(float(result.hr), 5),
@@ -225,18 +256,25 @@ class RecsKind(ModelKind):
             model = _construct(cls, options, **extra)
             model.fit(data)
             metrics["refit_all"] = 1.0
-        return self._trained(model, data, options, metrics, summary, ctx.device)
+        return self._trained(model, data, options, metrics, summary, ctx.device, serving=serving)
 
-    def _trained(self, model, data, options, metrics, summary, device="cpu") -> TrainedModel:
+    def _trained(self, model, data, options, metrics, summary, device="cpu", *, serving: dict[str, Any]) -> TrainedModel:
         tensors, config = model.to_state()
         if self.precompute_neighbours and getattr(model, "embeddings", None) is not None:
             neighbours, scores = embedding_neighbours(model.embeddings, self.precompute_neighbours, device=device)
             tensors = {**tensors, NEIGHBOURS_KEY: neighbours, NEIGHBOUR_SCORES_KEY: scores}
+        if self.item_space_dims and len(data.users):
+            from ai.recs.metrics import item_space
+
+            vectors = item_space(data.users, data.items, data.n_users, data.n_items, dims=self.item_space_dims)
+            tensors = {**tensors, ITEM_VECTORS_KEY: torch.from_numpy(np.ascontiguousarray(vectors))}
         config = {
             "algorithm": config,
             "item_keys": [int(k) for k in data.item_keys],
             "options": {k: v for k, v in options.items() if isinstance(v, (int, float, str, bool, type(None)))},
         }
+        if serving:
+            config["serving"] = serving
         algorithm = config["algorithm"] if isinstance(config["algorithm"], dict) else {}
         detail = "; ".join(str(algorithm[key]) for key in ("stopped", "warm_started") if algorithm.get(key))
         return TrainedModel(tensors=tensors, config=config, metrics=metrics, data_summary=summary, detail=detail)
@@ -248,6 +286,7 @@ class RecsKind(ModelKind):
         tensors = dict(tensors)
         neighbours = tensors.pop(NEIGHBOURS_KEY, None)
         scores = tensors.pop(NEIGHBOUR_SCORES_KEY, None)
+        vectors = tensors.pop(ITEM_VECTORS_KEY, None)
         algorithm = cls.from_state(tensors, config["algorithm"], **extra)
         keys = np.asarray(config["item_keys"], dtype=np.int64)
         return ServedRecommender(
@@ -257,6 +296,7 @@ class RecsKind(ModelKind):
             config=config,
             neighbours=None if neighbours is None else neighbours.numpy().astype(np.int64),
             neighbour_scores=None if scores is None else scores.numpy().astype(np.float32),
+            item_vectors=None if vectors is None else vectors.numpy().astype(np.float32),
         )
 
     @staticmethod
@@ -284,6 +324,8 @@ class CoOccurrenceKind(RecsKind):
     algorithm_path = "ai.recs.algorithms.cooccurrence.CoOccurrence"
     # Measured on held-out purchases, then refitted on all of them (cheap): every basket counts.
     default_options = {"since_days": 0, "refit_all": True, "neighbours": 100}
+    # The shared item space in which serving re-ranks lists for diversity (ai.recs.diversify).
+    item_space_dims = 32
     option_ranges = {"since_days": (0, 36500), "neighbours": (1, 1000)}
 
 

@@ -17,8 +17,10 @@ from typing import Any
 import numpy as np
 
 from ai.recs.base import Interactions, ProgressFn, Recommender
-from ai.recs.metrics import RankingMetrics, evaluate_scores, item_space, rank_metrics
+from ai.recs.diversify import Diversifier
+from ai.recs.metrics import RankingMetrics, Scorer, evaluate_scores, item_space, rank_metrics
 from ai.recs.split import LeaveOneOut, NotEnoughData, leave_one_out, subset
+from ai.recs.taste import DEFAULT_LONG_TERM, Blend, LongShort, tune_long_term
 
 __all__ = [
     "EvalResult", "LeaveOneOut", "Measured", "NotEnoughData", "evaluate", "evaluate_scores", "fit_and_measure",
@@ -67,6 +69,8 @@ class Measured:
     tuned: dict[str, Any]
     fit_s: float
     tune_s: float
+    # Long-term taste tuned on the validation targets (`taste.tune_long_term`), for models that tune.
+    long_term: dict[str, Any] | None = None
 
 
 def epoch_seconds(model: Recommender) -> float | None:
@@ -95,6 +99,7 @@ def fit_and_measure(
     item it was not trained on), as the SASRec paper does: half the training time for tuning models.
     """
     tuned: dict[str, Any] = {}
+    long_term: dict[str, Any] | None = None
     tune_s = 0.0
     model = factory()
     tunes = getattr(model, "uses_validation", False)
@@ -103,6 +108,7 @@ def fit_and_measure(
         model.fit(split.train, valid_targets=split.valid_targets, progress=tune_progress)
         tune_s = time.perf_counter() - started
         tuned = model.tuned_params()  # type: ignore[attr-defined]  # every model that tunes (uses_validation) has it
+        long_term = tune_long_term(model, split.train.histories(), split.valid_targets, k=k)
         if refit and tune_progress is not None:
             # The tuned model's own test figures (cheap), reported before the refit starts.
             before = evaluate_scores(model, split.fit_data.histories(), split.test_targets, n_items, k=k)
@@ -117,7 +123,7 @@ def fit_and_measure(
     metrics = evaluate_scores(
         model, split.fit_data.histories(), split.test_targets, n_items, k=k, item_vectors=item_vectors
     )
-    return Measured(model=model, metrics=metrics, tuned=tuned, fit_s=fit_s, tune_s=tune_s)
+    return Measured(model=model, metrics=metrics, tuned=tuned, fit_s=fit_s, tune_s=tune_s, long_term=long_term)
 
 
 def evaluate(
@@ -137,7 +143,15 @@ def evaluate(
         factory, split, data.n_items, k=k, refit=refit, tune_progress=progress, fit_progress=progress,
         item_vectors=item_vectors,
     )
+    return _row(name, measured, k)
+
+
+def _row(name: str, measured: Measured, k: int) -> EvalResult:
     metrics = measured.metrics
+    params = dict(measured.tuned)
+    if measured.long_term is not None:
+        params["long_term"] = measured.long_term["weight"]
+        params["long_term_ndcg"] = measured.long_term["ndcg"]
     return EvalResult(
         model=name,
         hr=metrics.hr,
@@ -147,10 +161,51 @@ def evaluate(
         tune_s=measured.tune_s,
         users=metrics.users,
         k=k,
-        params=measured.tuned,
+        params=params,
         diversity=metrics.diversity,
         epoch_s=epoch_seconds(measured.model),
     )
+
+
+def _scored_row(
+    name: str, scorer: Scorer, split: LeaveOneOut, n_items: int, k: int, vectors: np.ndarray,
+    diversifier: Diversifier | None, params: dict[str, Any],
+) -> EvalResult:
+    """A row for an already fitted scorer (a blend, a re-ranked list): no fitting, only ranking."""
+    metrics = evaluate_scores(
+        scorer, split.fit_data.histories(), split.test_targets, n_items, k=k, item_vectors=vectors,
+        diversifier=diversifier,
+    )
+    return EvalResult(
+        model=name, hr=metrics.hr, ndcg=metrics.ndcg, coverage=metrics.coverage, fit_s=0.0, tune_s=0.0,
+        users=metrics.users, k=k, params=params, diversity=metrics.diversity,
+    )
+
+
+def parse_weights(text: str, what: str) -> list[float]:
+    """`0.1,0.2` as weights in 0..1 (a readable ValueError otherwise)."""
+    try:
+        weights = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(f"{what} must be numbers separated by commas, not {text!r}") from None
+    if not weights or any(not 0.0 <= w <= 1.0 for w in weights):
+        raise ValueError(f"{what} must be numbers from 0 to 1, not {text!r}")
+    return weights
+
+
+def parse_blend(text: str) -> dict[str, float]:
+    """`sasrec=0.6,cooccurrence=0.4` as {model: weight} (a readable ValueError otherwise)."""
+    blend: dict[str, float] = {}
+    for part in text.split(","):
+        name, sep, value = part.partition("=")
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = -1.0
+        if not sep or not name.strip() or weight <= 0:
+            raise ValueError(f"--blend must look like sasrec=0.6,cooccurrence=0.4, not {text!r}")
+        blend[name.strip()] = weight
+    return blend
 
 
 def parse_model_options(pairs: list[str]) -> dict[str, dict[str, Any]]:
@@ -267,19 +322,51 @@ def run_evaluation(
     progress: Callable[[str, dict[str, Any]], None] | None = None,
     refit: bool = True,
     extra: dict[str, Callable[..., Recommender]] | None = None,
+    blend: dict[str, float] | None = None,
+    diversity: list[float] | None = None,
 ):
     """Evaluate each named model on one shared split; yields an EvalResult per model. Diversity@k is
-    measured for all of them in one item space (a truncated SVD of the training interactions)."""
+    measured for all of them in one item space (a truncated SVD of the training interactions).
+
+    `blend` ({model: weight}, models among `names`) adds a row for the placement-style blend of the
+    fitted models, each mixing recent and long-term taste with the weight it tuned (`taste`).
+    `diversity` (MMR weights) adds, for every row, the same lists re-ranked by MMR in that item space
+    (`name+mmr0.2`): what serving does with a placement's diversity weight.
+    """
     split = leave_one_out(data)
     factories = model_factories(device=device, options=options, extra=extra)
     vectors = item_space(split.fit_data.users, split.fit_data.items, data.n_users, data.n_items)
+    diversity = [w for w in (diversity or []) if w > 0]
+    fitted: dict[str, Measured] = {}
     for name in names:
         report = None
         if progress is not None:
             report = lambda fraction, _name=name, **numbers: progress(_name, numbers)  # noqa: E731
-        yield evaluate(
-            name, factories[name], data, k=k, split=split, progress=report, refit=refit, item_vectors=vectors
+        measured = fit_and_measure(
+            factories[name], split, data.n_items, k=k, refit=refit, tune_progress=report, fit_progress=report,
+            item_vectors=vectors,
         )
+        fitted[name] = measured
+        yield _row(name, measured, k)
+        for weight in diversity:
+            yield _scored_row(f"{name}+mmr{weight:g}", measured.model, split, data.n_items, k, vectors,
+                              Diversifier(vectors, weight), {"diversity": weight})
+    if blend:
+        missing = [name for name in blend if name not in fitted]
+        if missing:
+            raise ValueError(f"--blend names model(s) not evaluated: {', '.join(missing)}")
+        # Each model's tuned long-term weight, or serving's default when it tuned none.
+        long_terms: dict[str, float] = {}
+        for name in blend:
+            tuned_weight = (fitted[name].long_term or {}).get("weight")
+            long_terms[name] = DEFAULT_LONG_TERM if tuned_weight is None else float(tuned_weight)
+        parts = [(weight, LongShort(fitted[name].model, long_terms[name])) for name, weight in blend.items()]
+        mixed = Blend(parts)
+        params: dict[str, Any] = {"blend": blend, "long_term": long_terms}
+        yield _scored_row("blend", mixed, split, data.n_items, k, vectors, None, params)
+        for weight in diversity:
+            yield _scored_row(f"blend+mmr{weight:g}", mixed, split, data.n_items, k, vectors,
+                              Diversifier(vectors, weight), {**params, "diversity": weight})
 
 
 def format_table(rows: list[dict[str, Any]], k: int = 10) -> str:

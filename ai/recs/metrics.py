@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import torch
+
+if TYPE_CHECKING:
+    from ai.recs.diversify import Diversifier
 
 
 class Scorer(Protocol):
@@ -32,14 +35,19 @@ def rank_metrics(
     histories: list[np.ndarray],
     targets: np.ndarray,
     k: int,
+    diversifier: Diversifier | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Top-k lists (seen items excluded) and the rank of each target within them (-1 if absent)."""
+    """Top-k lists (seen items excluded) and the rank of each target within them (-1 if absent); with a
+    diversifier, the lists it re-ranks from each row's best items."""
     scores = torch.as_tensor(scores, dtype=torch.float32).clone()
     rows = np.repeat(np.arange(len(histories)), [len(h) for h in histories])
     if len(rows):
         cols = np.concatenate(histories).astype(np.int64)
         scores[torch.from_numpy(rows), torch.from_numpy(cols)] = -math.inf
-    top = torch.topk(scores, min(k, scores.shape[1]), dim=1).indices.numpy()
+    if diversifier is not None:
+        top = diversifier.top(scores, min(k, scores.shape[1]))
+    else:
+        top = torch.topk(scores, min(k, scores.shape[1]), dim=1).indices.numpy()
     hit = top == np.asarray(targets)[:, None]
     ranks = np.where(hit.any(axis=1), hit.argmax(axis=1), -1)
     return top, ranks
@@ -65,6 +73,7 @@ def evaluate_scores(
     k: int = 10,
     batch_size: int = 1024,
     item_vectors: np.ndarray | None = None,
+    diversifier: Diversifier | None = None,
 ) -> RankingMetrics:
     """HR@k, NDCG@k, coverage@k (and diversity@k given item vectors) for the users whose target is >= 0."""
     users = np.flatnonzero(targets >= 0)
@@ -75,7 +84,7 @@ def evaluate_scores(
     for start in range(0, len(users), batch_size):
         batch = users[start : start + batch_size]
         batch_histories = [histories[u] for u in batch]
-        top, ranks = rank_metrics(model.score(batch_histories), batch_histories, targets[batch], k)
+        top, ranks = rank_metrics(model.score(batch_histories), batch_histories, targets[batch], k, diversifier)
         shown[top.ravel()] = True
         found = ranks >= 0
         hits += found.sum()

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from . import rules, sources
+from . import rules, sources, taste
 from .history import HISTORY_LENGTH, History
 from .popular import Popular
 
@@ -17,8 +17,12 @@ from .popular import Popular
 # to drop some. Unavailable, viewed, basket and bought products are masked before, over the catalogue.
 POOL_FACTOR = 4
 POOL_EXTRA = 16
-# "Recommended for you": the weight of the purchase history beside the recent sequence (docs/benchmarks.md).
-LONG_TERM_WEIGHT = 0.5
+# "Recommended for you": the weight of the purchase history beside the recent sequence when the model's
+# version has none tuned on validation data (`ai.recs.taste`; the kinds store theirs with the version).
+LONG_TERM_WEIGHT = taste.DEFAULT_LONG_TERM
+# "Recommended for you": the MMR diversity weight (ai.recs.diversify), tuned offline against NDCG@10 on the
+# Online Retail purchases (docs/benchmarks.md); AI_RECS_DIVERSITY overrides it per placement.
+HOME_DIVERSITY = 0.3
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,8 @@ class Placement:
     # Share of the long-term taste (scores from the purchase history) beside the short-term one (the
     # recent sequence of views, additions and purchases). 0: the recent sequence alone.
     long_term: float = 0.0
+    # MMR weight of the diversity re-ranking of personal lists (0: none); see `ai.recs.diversify`.
+    diversity: float = 0.0
     needs_product: ClassVar[bool] = False
     # Personal lists say why each product is there (see `explain`).
     explains: ClassVar[bool] = True
@@ -57,12 +63,21 @@ class Placement:
         """The source's normalised scores over the catalogue for this request (None: nothing to say):
         from the recent sequence, mixed with those from the purchase history by `long_term`."""
         recent = sources.history_scores(source, self.seeds(ask, source.kind), catalogue)
-        if not self.long_term or not ask.purchases or ask.purchases == ask.history.products:
+        long_term = self.long_term_weight(source)
+        if not long_term or not ask.purchases or ask.purchases == ask.history.products:
             return recent
         taste = sources.history_scores(source, ask.purchases, catalogue)
         if recent is None or taste is None:
             return taste if recent is None else recent
-        return (1.0 - self.long_term) * recent + self.long_term * taste
+        return (1.0 - long_term) * recent + long_term * taste
+
+    def long_term_weight(self, source: sources.Source) -> float:
+        """The long-term share for this source: the weight its version tuned on validation data, else the
+        placement's own; placements without long-term taste (0) never mix it in."""
+        if not self.long_term:
+            return 0.0
+        tuned = getattr(source.model, "long_term", None)
+        return self.long_term if tuned is None else float(tuned)
 
     def explanation_seeds(self, ask: Ask) -> list[int]:
         """The products an explanation may point at: the history, the purchases, the basket."""
@@ -129,7 +144,7 @@ PLACEMENTS: dict[str, Placement] = {
     for placement in (
         Placement(
             "home", "Recommended for you", {"sasrec": 0.6, "cooccurrence": 0.4}, fallback_title="Popular right now",
-            long_term=LONG_TERM_WEIGHT,
+            long_term=LONG_TERM_WEIGHT, diversity=HOME_DIVERSITY,
         ),
         ProductPlacement("product_also_bought", "Customers also bought", {"cooccurrence": 1.0}),
         SimilarProductsPlacement("product_similar", "Similar products", {"content": 1.0}),

@@ -21,7 +21,7 @@ import torch
 from ai.adapter import ProductInfo
 from ai.conf import ai_settings
 
-from . import blend, caches, rules
+from . import blend, caches, diversify, rules
 from .explain import Explanation, explain
 from .history import History, recent_history
 from .page import page_context
@@ -42,6 +42,8 @@ FETCH_SLACK = 2
 # Scoring one shopper is a handful of small matrix products: one thread is fastest, and a web server's
 # parallelism comes from its processes. (Many threads on a busy machine made it ten times slower.)
 SERVING_TORCH_THREADS = 1
+# The kind whose version stores the shared item space the diversity re-ranking works in.
+DIVERSITY_SPACE_KIND = "cooccurrence"
 
 
 class RecommendationError(ValueError):
@@ -127,17 +129,38 @@ def _blend(
     return combined, used
 
 
+def diversity_weight(placement: Placement) -> float:
+    """The placement's MMR weight: AI_RECS_DIVERSITY's for its code, else its own."""
+    configured = (ai_settings.RECS_DIVERSITY or {}).get(placement.code)
+    return placement.diversity if configured is None else float(configured)
+
+
+def _diversified(ranked: np.ndarray, scores: np.ndarray, catalogue: rules.Catalogue, weight: float, arm: str,
+                 picks: int) -> np.ndarray:
+    """The ranked pool re-ordered by MMR in the stored item space (unchanged without one)."""
+    space = source(DIVERSITY_SPACE_KIND, arm)
+    vectors_of = getattr(space.model, "vectors_of", None) if space is not None else None
+    vectors = vectors_of([int(p) for p in catalogue.ids[ranked]]) if vectors_of is not None else None
+    if vectors is None:
+        return ranked
+    return ranked[diversify.mmr_order(scores[ranked], vectors, weight, picks)]
+
+
 def _rank(
     combined: np.ndarray, allowed: np.ndarray, popular: Popular, *, personal: bool, limit: int, pool: int,
-    repeat: bool,
+    repeat: bool, diversify_with: tuple[float, rules.Catalogue, str] | None = None,
 ) -> np.ndarray:
-    """Catalogue positions of the best allowed candidates, best first."""
+    """Catalogue positions of the best allowed candidates, best first (personal lists re-ranked for
+    diversity when `diversify_with` (weight, catalogue, arm) says so)."""
     if personal:
         combined = combined + blend.POPULARITY_FILL * popular.scores
     else:  # nothing personal to go on: popular products, and only ones that someone has wanted
         combined = popular.scores
         allowed = allowed & (combined > 0)
     ranked = blend.top_k(combined, pool, allowed)
+    if personal and diversify_with is not None and diversify_with[0] > 0:
+        weight, catalogue, arm = diversify_with
+        ranked = _diversified(ranked, combined, catalogue, weight, arm, 2 * limit + FETCH_SLACK)
     if not repeat and popular.categories is not None:
         # The category cap applied ahead with the categories known to popularity, so that only about
         # `limit` products are fetched; `rules.select` checks again with the shop's own answer.
@@ -203,7 +226,8 @@ def recommend(
         excluded |= bought  # otherwise decided per product, once the candidates' categories are known
     allowed = strategy.narrow(rules.allowed_mask(catalogue, excluded), popular, ask, personal=bool(used))
     pool = limit * POOL_FACTOR + POOL_EXTRA + (len(bought) if repeat else 0)
-    ranked = _rank(combined, allowed, popular, personal=bool(used), limit=limit, pool=pool, repeat=repeat)
+    ranked = _rank(combined, allowed, popular, personal=bool(used), limit=limit, pool=pool, repeat=repeat,
+                   diversify_with=(diversity_weight(strategy), catalogue, arm))
     candidates = [int(p) for p in catalogue.ids[ranked]]
     seeds = strategy.explanation_seeds(ask) if strategy.explains else []
     # One adapter call for the candidates and the products an explanation may name.

@@ -1,6 +1,7 @@
 """The recommendation kinds train end-to-end through the pipeline (eager Celery) and serve."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from ai import registry
@@ -47,6 +48,11 @@ def test_cooccurrence_trains_measures_registers_and_serves_also_bought(
     model = registry.live_model("cooccurrence")
     assert isinstance(model, ServedRecommender)
     assert sorted(model.item_keys.tolist()) == sorted(p.pk for p in products)
+    # The diversity item space (ai.recs.diversify): unit vectors, one per item (12 items: an 11-d SVD).
+    assert model.item_vectors is not None and model.item_vectors.shape == (12, 11)
+    assert np.allclose(np.linalg.norm(model.item_vectors, axis=1), 1.0, atol=1e-5)
+    # Baskets of 4: no history outgrows the serving window, so no long-term weight was tuned or stored.
+    assert model.long_term is None and "serving" not in model.config
 
     recs = recommend(placement="product_also_bought", product_id=products[0].pk, visitor_id="new", limit=3)
     assert recs.model_version_id == version.pk

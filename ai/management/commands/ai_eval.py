@@ -1,8 +1,9 @@
 """Offline evaluations.
 
 `manage.py ai_eval recs --interactions FILE [--items FILE] [--models LIST] [--option model.name=value]
-[--k 10] [--json]`: the
-recommenders on any interactions file (leave-one-out by time, full ranking; see ai.recs.evaluation).
+[--blend sasrec=0.6,cooccurrence=0.4] [--diversity 0.1,0.2] [--k 10] [--json]`: the
+recommenders on any interactions file (leave-one-out by time, full ranking; see ai.recs.evaluation),
+a placement-style blend of them and their lists re-ranked for diversity (MMR).
 Evaluates the same classes the training kinds train and serve.
 
 `manage.py ai_eval forecast --sales FILE [--horizon 28] [--cutoff YYYY-MM-DD] [--top N] [--lead-time 7]
@@ -28,7 +29,9 @@ from ai.recs.evaluation import (
     NotEnoughData,
     check_options,
     format_table,
+    parse_blend,
     parse_model_options,
+    parse_weights,
     resolve_models,
     run_evaluation,
 )
@@ -62,6 +65,15 @@ class Command(BaseCommand):
             "--option", action="append", default=[], metavar="MODEL.NAME=VALUE",
             help="a model's constructor argument, e.g. sasrec.loss=gbce (repeatable)",
         )
+        parser.add_argument(
+            "--blend", metavar="MODEL=WEIGHT,...",
+            help="also measure this blend of the evaluated models, as a placement mixes them "
+                 "(e.g. sasrec=0.6,cooccurrence=0.4: \"Recommended for you\")",
+        )
+        parser.add_argument(
+            "--diversity", metavar="W,...",
+            help="also measure every list re-ranked by MMR with these diversity weights (0..1), e.g. 0.1,0.2,0.3",
+        )
         parser.add_argument("--k", type=int, default=10, help="list length for HR/NDCG/coverage (default 10)")
         parser.add_argument("--json", action="store_true", help="one JSON object per model per line")
         parser.add_argument(
@@ -88,6 +100,11 @@ class Command(BaseCommand):
             names = resolve_models(data, requested, device=options["device"])
             model_options = parse_model_options(options["option"])
             check_options(model_options, names, device=options["device"])
+            blend = parse_blend(options["blend"]) if options["blend"] else None
+            missing = [name for name in blend or {} if name not in names]
+            if missing:
+                raise ValueError(f"--blend names model(s) not evaluated: {', '.join(missing)} (models: {', '.join(names)})")
+            diversity = parse_weights(options["diversity"], "--diversity") if options["diversity"] else None
         except (InteractionsFileError, ValueError) as exc:
             raise CommandError(str(exc)) from None
         verbose = options["verbosity"] >= 2 or not options["json"]
@@ -103,7 +120,7 @@ class Command(BaseCommand):
         try:
             for result in run_evaluation(
                 data, names, k=k, device=options["device"], options=model_options, progress=progress,
-                refit=not options["no_refit"],
+                refit=not options["no_refit"], blend=blend, diversity=diversity,
             ):
                 row = result.as_row()
                 rows.append(row)
