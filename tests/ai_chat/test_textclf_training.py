@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from ai.encoder import load_encoder
 from ai.textclf import ClassifierConfig, TextClassifier
-from ai.textclf.model import load_base
 
 pytestmark = pytest.mark.slow
 
@@ -15,7 +15,7 @@ def test_features_are_the_hidden_states_below_the_trained_layers():
     texts = ["where is my order", "cancel purchase 3707955617 please, it is late", "hi"]
     model = TextClassifier({"t": ["a", "b"]}, ClassifierConfig(train_layers=2, max_length=16))
     features = model.features(texts)
-    tokenizer, base = load_base(torch.device("cpu"))
+    tokenizer, base = load_encoder(torch.device("cpu"))
     encoded = tokenizer(texts, padding="max_length", truncation=True, max_length=16, return_tensors="pt")
     with torch.no_grad():
         expected = base(**encoded, output_hidden_states=True).hidden_states[4]  # the input of layer 5 of 6
