@@ -2,8 +2,10 @@
 suggestion; a second annotator disagrees on an overlap-2 set; a reviewer sets the gold label."""
 from __future__ import annotations
 
+import importlib
+
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
 from ai.annotation.services import add_items
@@ -14,9 +16,21 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "correct-horse-battery"
 
 
+def role_group(role: str) -> Group:
+    """The role's group as ai's data migration makes it: a transactional test that ran before this one
+    flushed the tables, and with them the groups (the permissions come back through post_migrate)."""
+    group, created = Group.objects.get_or_create(name=role)
+    if created:
+        for codename, model in importlib.import_module("ai.migrations.0002_annotation").ROLES[role]:
+            group.permissions.add(
+                Permission.objects.get(content_type__app_label="ai", content_type__model=model, codename=codename)
+            )
+    return group
+
+
 def staff(username: str, role: str):
     user = UserFactory(username=username, is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
+    user.groups.add(role_group(role))
     return user
 
 
