@@ -40,8 +40,8 @@ _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 def generate_order_number(when: datetime | None = None) -> str:
     """A readable number such as "AI-261129-7K3F9Q": the date, then 30 random bits.
 
-    Uniqueness is enforced by the database; `place_order` retries on the (about one in a
-    billion per day) collision.
+    Uniqueness is enforced by the database; `place_order` draws again on a collision (two
+    orders on the same day share a suffix with probability 2**-30).
     """
     when = timezone.localtime(when or timezone.now())
     suffix = "".join(secrets.choice(_ALPHABET) for _ in range(6))
