@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_ARGS ?=
+# pytest-xdist workers for `make test` (auto: one per core).
+TEST_WORKERS ?= auto
 
 .PHONY: install demo lint typecheck test migrate clean
 
@@ -46,7 +48,7 @@ typecheck: install
 	$(VENV)/bin/mypy
 
 test: install lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 	cd examples/oscar_shop && $(abspath $(PY)) -m pytest  # the ai app in a django-oscar shop (own settings, SQLite)
 
 clean:

@@ -1,8 +1,29 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests import services
+
+
+def pytest_configure(config):
+    """Under pytest-xdist (`make test` runs one worker per core) each worker keeps torch to one thread, so
+    the workers share the cores instead of fighting over them."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        import torch
+
+        torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _media_root_outside_the_checkout(tmp_path_factory):
+    """Files a test stores (model artifacts, imports, charts) go to this run's temporary folder, never to the
+    developer's var/media, and never to another xdist worker's."""
+    from django.test import override_settings
+
+    with override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("media"))):
+        yield
 
 
 @pytest.fixture

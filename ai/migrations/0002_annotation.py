@@ -6,24 +6,7 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-# The workbench's roles. Each group gets the permissions below (codename, model); staff users in a
-# group see in the admin only what these allow.
-ROLES = {
-    "annotator": [("view_labelset", "labelset"), ("annotate_labelset", "labelset"), ("view_item", "item")],
-    "reviewer": [
-        ("view_labelset", "labelset"), ("annotate_labelset", "labelset"), ("review_labelset", "labelset"),
-        ("view_item", "item"), ("change_item", "item"), ("view_annotation", "annotation"),
-    ],
-    "manager": [
-        ("view_labelset", "labelset"), ("add_labelset", "labelset"), ("change_labelset", "labelset"),
-        ("delete_labelset", "labelset"), ("annotate_labelset", "labelset"), ("review_labelset", "labelset"),
-        ("import_labelset", "labelset"), ("export_labelset", "labelset"), ("train_labelset", "labelset"),
-        ("view_label", "label"), ("add_label", "label"), ("change_label", "label"), ("delete_label", "label"),
-        ("view_item", "item"), ("add_item", "item"), ("change_item", "item"), ("delete_item", "item"),
-        ("view_annotation", "annotation"), ("delete_annotation", "annotation"),
-        ("view_trainingrun", "trainingrun"), ("view_modelversion", "modelversion"),
-    ],
-}
+from ai.annotation.roles import ROLES, create_missing_roles
 
 
 def create_roles(apps, schema_editor):
@@ -33,14 +16,8 @@ def create_roles(apps, schema_editor):
     app_config.models_module = True
     create_permissions(app_config, apps=apps, verbosity=0)
     app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for role, wanted in ROLES.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        for codename, model in wanted:
-            group.permissions.add(
-                Permission.objects.get(content_type__app_label="ai", content_type__model=model, codename=codename)
-            )
+    create_missing_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"),
+                         using=schema_editor.connection.alias)
 
 
 def remove_roles(apps, schema_editor):

@@ -2,10 +2,8 @@
 suggestion; a second annotator disagrees on an overlap-2 set; a reviewer sets the gold label."""
 from __future__ import annotations
 
-import importlib
-
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from ai.annotation.services import add_items
@@ -17,15 +15,8 @@ PASSWORD = "correct-horse-battery"
 
 
 def role_group(role: str) -> Group:
-    """The role's group as ai's data migration makes it: a transactional test that ran before this one
-    flushed the tables, and with them the groups (the permissions come back through post_migrate)."""
-    group, created = Group.objects.get_or_create(name=role)
-    if created:
-        for codename, model in importlib.import_module("ai.migrations.0002_annotation").ROLES[role]:
-            group.permissions.add(
-                Permission.objects.get(content_type__app_label="ai", content_type__model=model, codename=codename)
-            )
-    return group
+    """The role's group: made by ai's data migration and made again after each transactional test's flush."""
+    return Group.objects.get(name=role)
 
 
 def staff(username: str, role: str):

@@ -126,3 +126,17 @@ def test_roles_exist_with_their_permissions():
     assert "review_labelset" not in codenames("annotator")
     assert "review_labelset" in codenames("reviewer") and "import_labelset" not in codenames("reviewer")
     assert {"import_labelset", "export_labelset", "train_labelset", "add_labelset"} <= codenames("manager")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_roles_come_back_after_a_flush_and_an_edited_group_is_left_alone():
+    from django.contrib.auth.models import Group
+    from django.core.management import call_command
+
+    Group.objects.get(name="annotator").permissions.clear()
+    call_command("flush", "--noinput", verbosity=0)
+    assert set(Group.objects.values_list("name", flat=True)) >= {"annotator", "reviewer", "manager"}
+    assert Group.objects.get(name="annotator").permissions.count() == 3
+    Group.objects.get(name="annotator").permissions.clear()
+    call_command("migrate", verbosity=0)  # an existing group keeps what the shop's staff made of it
+    assert Group.objects.get(name="annotator").permissions.count() == 0

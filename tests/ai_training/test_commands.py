@@ -66,7 +66,7 @@ def test_manage_py_exits_with_status_1_and_a_readable_message(db):
     import sys
 
     result = subprocess.run(
-        [sys.executable, "manage.py", "ai_train", "nope"], capture_output=True, text=True, timeout=60
+        [sys.executable, "manage.py", "ai_train", "nope"], capture_output=True, text=True, timeout=240
     )
     assert result.returncode == 1
     assert "Unknown model kind 'nope'" in result.stderr
