@@ -131,16 +131,24 @@ def _segments(plot: _Plot, pts: list[tuple[float, float | None]]) -> list[list[s
     return segments
 
 
-def _series_svg(plot: _Plot, name: str, pts: list[tuple[float, float | None]], colour: str) -> list[str]:
+def polyline_svg(
+    plot: _Plot, name: str, pts: Sequence[tuple[float, float | None]], colour: str, *,
+    series: str = "", dash: str = "", radius: float = 2.5, stroke_width: float = 1.8,
+) -> list[str]:
+    """One series as SVG: a polyline per unbroken run of points, a dot for a lone point (None breaks the line).
+
+    `series` names it in a data-series attribute (for tests and styling); `dash` is a stroke-dasharray."""
+    tag = f'data-series="{series}" ' if series else ""
+    dashed = f' stroke-dasharray="{dash}"' if dash else ""
     parts = []
-    for segment in _segments(plot, pts):
+    for segment in _segments(plot, list(pts)):
         if len(segment) == 1:
             cx, cy = segment[0].split(",")
-            parts.append(f'<circle cx="{cx}" cy="{cy}" r="2.5" fill="{colour}"/>')
+            parts.append(f'<circle {tag}cx="{cx}" cy="{cy}" r="{radius}" fill="{colour}"/>')
         else:
             parts.append(
-                f'<polyline fill="none" stroke="{colour}" stroke-width="1.8" points="{" ".join(segment)}">'
-                f"<title>{escape(name)}</title></polyline>"
+                f'<polyline {tag}fill="none" stroke="{colour}" stroke-width="{stroke_width}"{dashed} '
+                f'points="{" ".join(segment)}"><title>{escape(name)}</title></polyline>'
             )
     return parts
 
@@ -202,7 +210,7 @@ def line_chart_svg(
         )
     for index, ((name, _), pts) in enumerate(zip(named, numeric, strict=True)):
         colour = PALETTE[index % len(PALETTE)]
-        parts.extend(_series_svg(plot, name, pts, colour))
+        parts.extend(polyline_svg(plot, name, pts, colour))
         if len(named) > 1:
             lx, ly = left + index * 140, height - 10
             parts.append(f'<rect x="{lx}" y="{ly - 9}" width="12" height="4" fill="{colour}"/>')

@@ -23,7 +23,7 @@ import numpy as np
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from ai.charts import _format, _Plot, _segments, _x_number, label_x, nice_ticks
+from ai.charts import _format, _Plot, _x_number, label_x, nice_ticks, polyline_svg
 
 HISTORY_COLOUR = "#374151"
 FORECAST_COLOUR = "#2563eb"
@@ -61,18 +61,7 @@ def _grid(plot: _Plot, ticks: list[float], width: int) -> list[str]:
 def _polyline(
     plot: _Plot, series: str, name: str, points: Sequence[tuple[float, float | None]], colour: str, dash: str = ""
 ) -> list[str]:
-    parts = []
-    dashed = f' stroke-dasharray="{dash}"' if dash else ""
-    for segment in _segments(plot, list(points)):
-        if len(segment) == 1:
-            cx, cy = segment[0].split(",")
-            parts.append(f'<circle data-series="{series}" cx="{cx}" cy="{cy}" r="2" fill="{colour}"/>')
-        else:
-            parts.append(
-                f'<polyline data-series="{series}" fill="none" stroke="{colour}" stroke-width="1.6"{dashed} '
-                f'points="{" ".join(segment)}"><title>{escape(name)}</title></polyline>'
-            )
-    return parts
+    return polyline_svg(plot, name, points, colour, series=series, dash=dash, radius=2, stroke_width=1.6)
 
 
 def _band(plot: _Plot, level: int, xs: list[float], lo: Sequence[float] | np.ndarray, hi: Sequence[float] | np.ndarray) -> str:
