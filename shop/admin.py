@@ -37,6 +37,12 @@ class MerchantAdmin(MerchantScopedAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(product_count=Count("products"))
 
+    def get_readonly_fields(self, request, obj=None):
+        """Who works for a merchant is the superuser's to say: a linked staff member sees the list but can
+        neither browse every account of the shop in the picker nor link anyone to (or unlink from) it."""
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly if self.merchant_ids(request) is None else [*readonly, "users"]
+
     @admin.display(description="products", ordering="product_count")
     def product_count(self, obj: Merchant) -> int:
         return obj.product_count  # type: ignore[attr-defined]  # annotated by get_queryset

@@ -180,3 +180,23 @@ def test_a_mixed_orders_amounts_are_shown_only_to_shop_wide_staff(shop, linked_s
     everything = superuser_client.get(page).content.decode()
     assert "field-total" in everything and "field-subtotal" in everything
     assert "column-total" in superuser_client.get("/admin/shop/order/").content.decode()
+
+
+def test_linked_staff_can_neither_list_every_account_nor_change_who_works_for_their_merchant(shop, linked_staff):
+    outsider = StaffFactory(is_superuser=False, username="someone-of-merchant-b")
+    shop["b"].users.add(outsider)
+    url = reverse("admin:shop_merchant_change", args=[shop["a"].pk])
+    page = linked_staff.get(url).content.decode()
+    assert "someone-of-merchant-b" not in page  # the user picker, which listed every account, is gone
+    linked_staff.post(url, {"name": shop["a"].name, "slug": shop["a"].slug, "users": [outsider.pk]})
+    assert outsider not in shop["a"].users.all()
+    assert shop["a"].users.count() == 1
+
+
+def test_the_superuser_still_links_staff_to_merchants(shop, superuser_client):
+    someone = StaffFactory(is_superuser=False, username="new-hire")
+    url = reverse("admin:shop_merchant_change", args=[shop["a"].pk])
+    assert "new-hire" in superuser_client.get(url).content.decode()
+    response = superuser_client.post(url, {"name": shop["a"].name, "slug": shop["a"].slug, "users": [someone.pk]})
+    assert response.status_code == 302
+    assert list(shop["a"].users.all()) == [someone]
