@@ -75,3 +75,9 @@ def make_order(lines: list[tuple[Product, int]], status: str = OrderStatus.PENDI
         OrderLine.objects.create(order=order, product=p, merchant=p.merchant, sku=p.sku, title=p.title,
                                  unit_price=p.price, quantity=q, line_total=p.price * q)
     return order
+
+
+@pytest.fixture
+def settings_override(settings):
+    # Thousands of requests from one key: lift the throttle for this run only.
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"api_key": "1000000/min"}}
