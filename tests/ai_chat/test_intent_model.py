@@ -49,6 +49,26 @@ def test_threshold_without_oos_keeps_the_answers_that_are_right():
     assert metrics["answered"] == pytest.approx(2 / 3)
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("check order 00004587345 status", "check order status"),
+    ("where do I see the current status of order 732201349959?", "where do I see the current status of order?"),
+    ("cancel order number AI-261201-7K3F9Q please", "cancel order please"),
+    ("order # 00123842 status", "order status"),
+    ("transfer $20000 from savings", "transfer $20000 from savings"),  # an amount is not a reference
+    ("where is my order", "where is my order"),
+])
+def test_reference_numbers_are_taken_out(text, expected):
+    assert intent_model.without_reference_numbers(text) == expected
+
+
+def test_texts_with_a_number_get_a_number_free_copy_with_the_same_label():
+    texts = ["check order 00004587345 status", "how can I buy an item", "order 00123842", "where is my parcel"]
+    out_texts, out_targets = intent_model.with_number_free_copies(texts, [0, 1, 0, 2])
+    assert out_texts[:4] == texts and out_targets[:4] == [0, 1, 0, 2]
+    # "order 00123842" leaves a single word: no copy for it.
+    assert (out_texts[4:], out_targets[4:]) == (["check order status"], [0])
+
+
 def test_seed_command_skips_a_missing_file_clearly(db):
     out = StringIO()
     call_command("ai_seed_intents", "--file", "/nonexistent/intents.csv", stdout=out)
@@ -113,3 +133,21 @@ def test_ai_eval_intents_json_reports_both_models(tmp_path):
 def test_ai_eval_intents_bad_input(args, message):
     with pytest.raises(CommandError, match=message):
         call_command("ai_eval", "intents", *args, stdout=StringIO(), stderr=StringIO())
+
+
+def test_threshold_for_an_out_of_scope_recall_target():
+    labels = ["a", "b", "oos"]
+    # In-scope answers at 0.9, 0.8, 0.7 (all right) and 0.3 (wrong); out-of-scope at 0.75, 0.6, 0.5, 0.4.
+    proba = np.array([[0.9, 0.05, 0.05], [0.8, 0.1, 0.1], [0.1, 0.7, 0.2], [0.3, 0.25, 0.45],
+                      [0.75, 0.15, 0.1], [0.6, 0.3, 0.1], [0.5, 0.3, 0.2], [0.4, 0.35, 0.25]])
+    truth = [0, 0, 1, 0, 2, 2, 2, 2]
+    # Catching 3 of 4 out-of-scope examples needs a threshold above 0.6: the lowest such keeps all three
+    # right in-scope answers.
+    threshold = intent_model.choose_threshold(proba, truth, labels, oos_recall=0.75)
+    assert threshold == pytest.approx(0.61)
+    metrics = intent_model.threshold_metrics(proba, truth, labels, threshold)
+    assert metrics["oos_recall"] == 0.75 and metrics["in_scope_accuracy"] == 0.75
+    # All four needs a threshold above 0.75, which costs the in-scope answer at 0.7.
+    threshold = intent_model.choose_threshold(proba, truth, labels, oos_recall=1.0)
+    assert threshold == pytest.approx(0.76)
+    assert intent_model.threshold_metrics(proba, truth, labels, threshold)["in_scope_accuracy"] == 0.5
