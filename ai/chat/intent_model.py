@@ -8,6 +8,7 @@ any, it maximises (answered correctly - answered wrongly).
 """
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -118,14 +119,26 @@ def threshold_metrics(proba: np.ndarray, truth: Sequence[int] | np.ndarray, labe
     }
 
 
+def wilson_lower_bound(successes: int, n: int, z: float = 1.645) -> float:
+    """The one-sided 95 % (z = 1.645) Wilson score lower bound of a proportion seen as successes / n."""
+    if n <= 0:
+        return 0.0
+    p = successes / n
+    centre = p + z * z / (2 * n)
+    margin = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (centre - margin) / (1 + z * z / n)
+
+
 def choose_threshold(
     proba: np.ndarray, truth: Sequence[int] | np.ndarray, labels: Sequence[str], *, oos_recall: float | None = None
 ) -> float:
     """The threshold (0..0.99) that does best on a validation split (see the module docstring).
 
     With out-of-scope examples and `oos_recall`: the threshold that answers the most in-scope examples
-    right among those that catch at least that share of the out-of-scope ones (if none does, the one that
-    catches the most)."""
+    right among those whose out-of-scope recall is at least `oos_recall` with 95 % confidence (the one-sided
+    Wilson lower bound of the recall on the val split's few out-of-scope examples: the lowest threshold that
+    merely reaches the target on val falls short on new data, having been picked for val's luck); if none
+    is, among those that reach the target on val; if none does, the one that catches the most."""
     truth = np.asarray(truth)
     if not len(truth):
         return 0.5
@@ -138,7 +151,11 @@ def choose_threshold(
         rows = [thresholded(proba, labels, t) for t in candidates]
         recall = np.array([(predicted[~in_scope] == oos).mean() for predicted in rows])
         right = np.array([(predicted[in_scope] == truth[in_scope]).mean() if in_scope.any() else 0.0 for predicted in rows])
-        feasible = recall >= oos_recall - 1e-12
+        n_oos = int((~in_scope).sum())
+        bound = np.array([wilson_lower_bound(round(r * n_oos), n_oos) for r in recall])
+        feasible = bound >= oos_recall - 1e-12
+        if not feasible.any():
+            feasible = recall >= oos_recall - 1e-12
         if not feasible.any():
             feasible = recall >= recall.max() - 1e-12
         # Among those, the most in-scope answers right; of ties, the lowest threshold (the most answered).

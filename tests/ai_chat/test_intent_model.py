@@ -141,8 +141,8 @@ def test_threshold_for_an_out_of_scope_recall_target():
     proba = np.array([[0.9, 0.05, 0.05], [0.8, 0.1, 0.1], [0.1, 0.7, 0.2], [0.3, 0.25, 0.45],
                       [0.75, 0.15, 0.1], [0.6, 0.3, 0.1], [0.5, 0.3, 0.2], [0.4, 0.35, 0.25]])
     truth = [0, 0, 1, 0, 2, 2, 2, 2]
-    # Catching 3 of 4 out-of-scope examples needs a threshold above 0.6: the lowest such keeps all three
-    # right in-scope answers.
+    # Four out-of-scope examples cannot show any recall with 95 % confidence, so the target is met on val:
+    # catching 3 of 4 needs a threshold above 0.6, and the lowest such keeps all three right in-scope answers.
     threshold = intent_model.choose_threshold(proba, truth, labels, oos_recall=0.75)
     assert threshold == pytest.approx(0.61)
     metrics = intent_model.threshold_metrics(proba, truth, labels, threshold)
@@ -151,3 +151,20 @@ def test_threshold_for_an_out_of_scope_recall_target():
     threshold = intent_model.choose_threshold(proba, truth, labels, oos_recall=1.0)
     assert threshold == pytest.approx(0.76)
     assert intent_model.threshold_metrics(proba, truth, labels, threshold)["in_scope_accuracy"] == 0.5
+
+
+def test_with_enough_out_of_scope_examples_the_recall_target_is_met_with_confidence():
+    labels = ["a", "b", "oos"]
+    # 100 out-of-scope examples whose top probability is 0.40, 0.405, ... 0.895; 50 in-scope ones at 0.95.
+    top = 0.40 + 0.005 * np.arange(100)
+    oos_rows = np.stack([top, 1 - top - 0.01, np.full(100, 0.01)], axis=1)
+    in_rows = np.tile([0.95, 0.04, 0.01], (50, 1))
+    proba = np.vstack([oos_rows, in_rows])
+    truth = [2] * 100 + [0] * 50
+    threshold = intent_model.choose_threshold(proba, truth, labels, oos_recall=0.9)
+    recall = intent_model.threshold_metrics(proba, truth, labels, threshold)["oos_recall"]
+    # 90 of 100 caught is only 0.84 at the lower bound: it takes 95 of 100 (bound 0.90). The thresholds
+    # step by 0.01, two examples a step: 0.87 catches 94, 0.88 catches 96.
+    assert intent_model.wilson_lower_bound(90, 100) < 0.9 <= intent_model.wilson_lower_bound(95, 100)
+    assert recall == 0.96 and threshold == pytest.approx(0.88)
+    assert intent_model.threshold_metrics(proba, truth, labels, threshold)["in_scope_accuracy"] == 1.0
