@@ -398,7 +398,8 @@ class TextClassifier(nn.Module):
     @torch.no_grad()
     def predict_proba_features(self, features: Features, task: str | None = None, *, batch_size: int = 256) -> np.ndarray:
         task = self._task(task)
-        self.eval()
+        if self.training:  # (eval() walks every submodule: not on every served message)
+            self.eval()
         parts = []
         for start in range(0, len(features), batch_size):
             logits = self.logits(features.subset(range(start, min(start + batch_size, len(features)))), task).float()
