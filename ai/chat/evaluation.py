@@ -149,7 +149,9 @@ def evaluate_served(data: IntentsData, *, fixed: float | None, options: dict, de
             last["epoch"] = point["epoch"]
             log(f"[{SERVED}] epoch {point['epoch']} loss {point['epoch_loss']:.4f} ({time.monotonic() - started:.0f} s)")
 
-    classifier.fit_features({intent_model.TASK: features}, {intent_model.TASK: train_targets}, progress=progress)
+    weights = intent_model.oos_class_weights(train_targets, data.labels)
+    classifier.fit_features({intent_model.TASK: features}, {intent_model.TASK: train_targets}, progress=progress,
+                            class_weights={intent_model.TASK: weights} if weights else None)
     threshold = _threshold(fixed, classifier.predict_proba(val.texts), val, data.labels, _oos_recall(options))
     fit_s = time.monotonic() - started
     served = intent_model.ServedIntentModel(classifier, data.labels, threshold)

@@ -212,6 +212,7 @@ class TextClassifier(nn.Module):
         self.dropout = nn.Dropout(self.config.dropout)
         self.heads = nn.ModuleList(nn.Linear(self.hidden_size, len(spec.labels)) for spec in self.tasks.values())
         self.task_index = {name: index for index, name in enumerate(self.tasks)}
+        self._class_weights: dict[str, torch.Tensor] = {}
         self.to(self.device_)
 
     # Encoding -----------------------------------------------------------------------------------
@@ -332,8 +333,10 @@ class TextClassifier(nn.Module):
         return self.fit_features(features, {task: task_data.targets for task, task_data in data.items()}, progress=progress)
 
     def fit_features(
-        self, features: dict[str, Features], targets: dict[str, Sequence[Any]], *, progress: ProgressFn | None = None
+        self, features: dict[str, Features], targets: dict[str, Sequence[Any]], *, progress: ProgressFn | None = None,
+        class_weights: dict[str, Sequence[float]] | None = None,
     ) -> TextClassifier:
+        """Train on cached features. `class_weights`: per single-label task, a loss weight per label."""
         unknown = set(features) - set(self.tasks)
         if unknown:
             raise ValueError(f"unknown task(s): {', '.join(sorted(unknown))}")
@@ -344,6 +347,10 @@ class TextClassifier(nn.Module):
         torch.manual_seed(config.seed)
         rng = random.Random(config.seed)
         target_tensors = {task: self._target_tensor(task, targets[task]) for task in features}
+        self._class_weights = {
+            task: torch.as_tensor(list(weights), dtype=torch.float32, device=self.device_)
+            for task, weights in (class_weights or {}).items()
+        }
         epochs = config.resolved_epochs(self.head_only)
         head_lr = config.resolved_lr(self.head_only)
         groups = [{"params": list(self.heads.parameters()), "lr": head_lr}]
@@ -383,7 +390,7 @@ class TextClassifier(nn.Module):
         logits = self.logits(features, task)
         if self.tasks[task].multi_label:
             return nn.functional.binary_cross_entropy_with_logits(logits, targets.to(self.device_))
-        return nn.functional.cross_entropy(logits, targets.to(self.device_))
+        return nn.functional.cross_entropy(logits, targets.to(self.device_), weight=self._class_weights.get(task))
 
     # Prediction ---------------------------------------------------------------------------------
     def _task(self, task: str | None) -> str:

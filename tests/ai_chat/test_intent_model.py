@@ -168,3 +168,26 @@ def test_with_enough_out_of_scope_examples_the_recall_target_is_met_with_confide
     assert intent_model.wilson_lower_bound(90, 100) < 0.9 <= intent_model.wilson_lower_bound(95, 100)
     assert recall == 0.96 and threshold == pytest.approx(0.88)
     assert intent_model.threshold_metrics(proba, truth, labels, threshold)["in_scope_accuracy"] == 1.0
+
+
+def test_many_out_of_scope_examples_count_as_one_average_intent():
+    labels = ["a", "b", "oos"]
+    weights = intent_model.oos_class_weights([0] * 10 + [1] * 30 + [2] * 80, labels)
+    assert weights == [1.0, 1.0, pytest.approx(20 / 80)]
+    assert intent_model.oos_class_weights([0] * 10 + [1] * 10 + [2] * 11, labels) is None  # about as many
+    assert intent_model.oos_class_weights([0, 1, 1], labels) is None  # none at all
+    assert intent_model.oos_class_weights([0, 1, 1], ["a", "b"]) is None
+
+
+def test_class_weights_change_what_the_heads_learn():
+    from ai.textclf import ClassifierConfig, TextClassifier
+
+    texts = ["where is my parcel", "track my order", "what is the weather", "tell me a joke", "sing a song", "who won"]
+    targets = [0, 0, 1, 1, 1, 1]
+    probs = []
+    for weights in (None, [1.0, 0.25]):
+        model = TextClassifier({"t": ["track", "oos"]}, ClassifierConfig(train_layers=0, epochs=5))
+        features = model.features(texts)
+        model.fit_features({"t": features}, {"t": targets}, class_weights={"t": weights} if weights else None)
+        probs.append(model.predict_proba_features(features, "t")[:, 1].mean())
+    assert probs[1] < probs[0]  # a lighter out-of-scope class is predicted less
