@@ -26,7 +26,7 @@ CANDIDATES = 50
 FAQ_MIN_SIMILARITY = 0.55
 PRODUCT_MIN_SIMILARITY = 0.25
 QUERY_MAX_LENGTH = 64  # tokens of a message the query embedding reads
-QUERY_TORCH_THREADS = 1  # one short message: one thread is faster (see ai.chat.understanding)
+QUERY_TORCH_THREADS = 1  # one short message: one thread (see ai.chat.understanding)
 
 
 def embed(texts: list[str]) -> torch.Tensor:

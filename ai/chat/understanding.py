@@ -16,8 +16,8 @@ if TYPE_CHECKING:
     import torch
 
 KIND = "chat_intent"
-# One message is a few small matrix products: one torch thread answers it faster than two (measured in
-# docs/benchmarks.md), and a web server's parallelism comes from its processes.
+# One message is a few small matrix products, and a web server's parallelism comes from its processes:
+# one torch thread per message, as the recommendations' serving path (ai.recs.service) does.
 CHAT_TORCH_THREADS = 1
 
 
