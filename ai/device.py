@@ -6,6 +6,7 @@ Plain torch, no Django settings: the algorithms and `bench/` call it outside a c
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -34,6 +35,22 @@ def resolve_device(requested: str | torch.device | None = None) -> torch.device:
             f"{str(requested)!r} asked for, but this machine has no usable CUDA device (torch.cuda.is_available() is False)"
         )
     return device
+
+
+@contextlib.contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """Run the block with `count` CPU threads in torch's intra-op pool, then put the previous count back.
+
+    Answering one short request (a shopper's list, one chat message) is a few small matrix products:
+    one thread is faster than several, and a web server's parallelism comes from its processes."""
+    previous = torch.get_num_threads()
+    if previous != count:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        if previous != count:
+            torch.set_num_threads(previous)
 
 
 def autocast(device: torch.device) -> Any:

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ai.adapter import OrderActionError, OrderInfo
@@ -291,9 +291,8 @@ class Dialogue:
     # Products ----------------------------------------------------------------------------------
     def _products(self) -> Outcome:
         if not self.understanding.intent or not self.understanding.understood:
-            self.understanding = Understanding("product_search", self.understanding.confidence, True,
-                                               self.understanding.candidates, self.understanding.model_version_id)
-        found = retrieval.search(self.turn.text, self.entities)
+            self.understanding = replace(self.understanding, intent="product_search", understood=True)
+        found = retrieval.search(self.turn.text, self.entities, sentence_vector=self.understanding.sentence_vector)
         replies = []
         if found.faq_answer:
             replies.append(BotReply(found.faq_answer, "faq"))

@@ -96,13 +96,18 @@ def carve_validation(data: IntentsData, seed: int = 0) -> tuple[Split, Split]:
 
 
 def latency(predict: Callable[[list[str]], np.ndarray], texts: list[str], repeat: int = 200) -> tuple[float, float]:
+    """p50 and p95 milliseconds of one message at a time, with the torch threads the chat answers with."""
+    from ai.chat.understanding import CHAT_TORCH_THREADS
+    from ai.device import torch_threads
+
     sample = texts[:repeat]
-    predict(sample[:1])
     timings = []
-    for text in sample:
-        started = time.perf_counter()
-        predict([text])
-        timings.append((time.perf_counter() - started) * 1000)
+    with torch_threads(CHAT_TORCH_THREADS):
+        predict(sample[:1])
+        for text in sample:
+            started = time.perf_counter()
+            predict([text])
+            timings.append((time.perf_counter() - started) * 1000)
     return float(np.percentile(timings, 50)), float(np.percentile(timings, 95))
 
 
@@ -118,10 +123,14 @@ def row(name: str, proba: np.ndarray, data: IntentsData, threshold: float, fit_s
     return result
 
 
-def _threshold(fixed: float | None, val_proba: np.ndarray, val: Split, labels: list[str]) -> float:
+def _threshold(fixed: float | None, val_proba: np.ndarray, val: Split, labels: list[str], oos_recall: float | None) -> float:
     if fixed is not None:
         return fixed
-    return intent_model.choose_threshold(val_proba, val.targets, labels)
+    return intent_model.choose_threshold(val_proba, val.targets, labels, oos_recall=oos_recall)
+
+
+def _oos_recall(options: dict) -> float | None:
+    return float(options.get("oos_recall") or 0) or None
 
 
 def evaluate_served(data: IntentsData, *, fixed: float | None, options: dict, device: str, log) -> dict:
@@ -131,7 +140,8 @@ def evaluate_served(data: IntentsData, *, fixed: float | None, options: dict, de
     train, val = carve_validation(data, int(options["seed"]))
     started = time.monotonic()
     classifier = TextClassifier({intent_model.TASK: data.labels}, intent_model.classifier_config(options, device))
-    features = classifier.features(train.texts)
+    train_texts, train_targets = intent_model.with_number_free_copies(train.texts, train.targets)
+    features = classifier.features(train_texts)
     last = {"epoch": 0}
 
     def progress(fraction: float, **point):
@@ -139,12 +149,14 @@ def evaluate_served(data: IntentsData, *, fixed: float | None, options: dict, de
             last["epoch"] = point["epoch"]
             log(f"[{SERVED}] epoch {point['epoch']} loss {point['epoch_loss']:.4f} ({time.monotonic() - started:.0f} s)")
 
-    classifier.fit_features({intent_model.TASK: features}, {intent_model.TASK: train.targets}, progress=progress)
-    threshold = _threshold(fixed, classifier.predict_proba(val.texts), val, data.labels)
+    weights = intent_model.oos_class_weights(train_targets, data.labels)
+    classifier.fit_features({intent_model.TASK: features}, {intent_model.TASK: train_targets}, progress=progress,
+                            class_weights={intent_model.TASK: weights} if weights else None)
+    threshold = _threshold(fixed, classifier.predict_proba(val.texts), val, data.labels, _oos_recall(options))
     fit_s = time.monotonic() - started
     served = intent_model.ServedIntentModel(classifier, data.labels, threshold)
     proba = served.predict_proba(data.test.texts)
-    p50, p95 = latency(served.predict_proba, data.test.texts)
+    p50, p95 = latency(lambda texts: served.analyse(texts[0])[0][None], data.test.texts)  # as the chat serves it
     return row(SERVED, proba, data, threshold, fit_s, p50, p95)
 
 
@@ -173,12 +185,12 @@ class MiniLMLogisticRegression:
         return proba
 
 
-def evaluate_baseline(data: IntentsData, *, fixed: float | None, seed: int) -> dict:
+def evaluate_baseline(data: IntentsData, *, fixed: float | None, seed: int, oos_recall: float | None = None) -> dict:
     train, val = carve_validation(data, seed)
     started = time.monotonic()
     baseline = MiniLMLogisticRegression().fit(train.texts, train.targets)
     k = len(data.labels)
-    threshold = _threshold(fixed, baseline.predict_proba(val.texts, k), val, data.labels)
+    threshold = _threshold(fixed, baseline.predict_proba(val.texts, k), val, data.labels, oos_recall)
     fit_s = time.monotonic() - started
     proba = baseline.predict_proba(data.test.texts, k)
     p50, p95 = latency(lambda texts: baseline.predict_proba(texts, k), data.test.texts)
@@ -288,7 +300,8 @@ def run_intents(command, options: dict) -> None:
         f"{len(data.test.texts)} test texts" + (f" ({data.skipped} rows with labels not in train skipped)" if data.skipped else ""))
     rows = [
         evaluate_served(data, fixed=fixed, options=training, device=device, log=log),
-        evaluate_baseline(data, fixed=fixed, seed=int(training.get("seed", 0))),
+        evaluate_baseline(data, fixed=fixed, seed=int(training.get("seed", 0)),
+                          oos_recall=_oos_recall({**intent_model.DEFAULT_OPTIONS, **training})),
     ]
     if options["cv"]:
         try:

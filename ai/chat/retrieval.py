@@ -9,6 +9,7 @@ before the products.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -16,6 +17,7 @@ import torch
 from ai import registry
 from ai.adapter import ProductInfo
 from ai.conf import ai_settings
+from ai.device import torch_threads
 from ai.models import FaqEntry
 
 from .entities import Entities
@@ -23,12 +25,22 @@ from .entities import Entities
 CANDIDATES = 50
 FAQ_MIN_SIMILARITY = 0.55
 PRODUCT_MIN_SIMILARITY = 0.25
+QUERY_MAX_LENGTH = 64  # tokens of a message the query embedding reads
+QUERY_TORCH_THREADS = 1  # one short message: one thread (see ai.chat.understanding)
 
 
 def embed(texts: list[str]) -> torch.Tensor:
     from ai.recs.algorithms.content import embed_texts
 
-    return embed_texts(texts, device="cpu", batch_size=32, max_length=64)
+    return embed_texts(texts, device="cpu", batch_size=32, max_length=QUERY_MAX_LENGTH)
+
+
+def query_vector(text: str, sentence_vector: Callable[[int], torch.Tensor | None] | None = None) -> torch.Tensor:
+    """The message's frozen MiniLM sentence embedding: finished from the layers the intent model already
+    ran when it can share them (`sentence_vector`, see ServedIntentModel.analyse), else encoded here."""
+    with torch_threads(QUERY_TORCH_THREADS):
+        vector = sentence_vector(QUERY_MAX_LENGTH) if sentence_vector is not None else None
+        return vector if vector is not None else embed([text])[0]
 
 
 @dataclass
@@ -90,10 +102,12 @@ def _semantic_product_ids(query_vector: torch.Tensor) -> list[int]:
     return [int(keys[i]) for i, score in zip(top.indices.tolist(), top.values.tolist(), strict=True) if score >= PRODUCT_MIN_SIMILARITY]
 
 
-def search(text: str, entities: Entities, *, limit: int = 3) -> RetrievalResult:
+def search(
+    text: str, entities: Entities, *, limit: int = 3, sentence_vector: Callable[[int], torch.Tensor | None] | None = None
+) -> RetrievalResult:
     """Products (in stock, within the price filter) and the best FAQ answer for a product question."""
     adapter = ai_settings.adapter()
-    query_vector = embed([text])[0]
+    query = query_vector(text, sentence_vector)
     products: list[ProductInfo] = []
     if entities.product_terms:
         products = adapter.search_products(
@@ -101,7 +115,7 @@ def search(text: str, entities: Entities, *, limit: int = 3) -> RetrievalResult:
             in_stock_only=True, limit=limit,
         )
     if len(products) < limit:
-        ids = [pid for pid in _semantic_product_ids(query_vector) if pid not in {p.id for p in products}]
+        ids = [pid for pid in _semantic_product_ids(query) if pid not in {p.id for p in products}]
         found = adapter.get_products(ids)
         for pid in ids:
             product = found.get(pid)
@@ -109,7 +123,7 @@ def search(text: str, entities: Entities, *, limit: int = 3) -> RetrievalResult:
                 products.append(product)
                 if len(products) >= limit:
                     break
-    question, answer, faq_similarity = faq_index.best(query_vector)
+    question, answer, faq_similarity = faq_index.best(query)
     result = RetrievalResult(products=products[:limit])
     if answer and faq_similarity >= FAQ_MIN_SIMILARITY:
         result.faq_answer, result.faq_question = answer, question

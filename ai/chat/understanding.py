@@ -3,14 +3,22 @@ on the validation split when it was trained. Without a live model nothing is und
 then hands off to staff)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from ai import registry
+from ai.device import torch_threads
+
+if TYPE_CHECKING:
+    import torch
 
 KIND = "chat_intent"
+# One message is a few small matrix products, and a web server's parallelism comes from its processes:
+# one torch thread per message, as the recommendations' serving path (ai.recs.service) does.
+CHAT_TORCH_THREADS = 1
 
 
 class IntentModel(Protocol):
@@ -30,15 +38,25 @@ class Understanding:
     understood: bool  # confidence at or above the model's threshold
     candidates: list[tuple[str, float]] = field(default_factory=list)  # the likeliest three, best first
     model_version_id: int | None = None
+    # The message's frozen MiniLM sentence embedding, finished from the encoder layers the intent model
+    # already ran (see ServedIntentModel.analyse); None when the model cannot share them.
+    sentence_vector: Callable[[int], torch.Tensor | None] | None = field(default=None, repr=False, compare=False)
 
 
 def classify(model: IntentModel, text: str, *, version_id: int | None = None) -> Understanding:
-    probs = np.asarray(model.predict_proba([text])[0], dtype=np.float64)
+    analyse = getattr(model, "analyse", None)
+    sentence_vector = None
+    with torch_threads(CHAT_TORCH_THREADS):
+        if analyse is not None:
+            row, sentence_vector = analyse(text)
+        else:
+            row = model.predict_proba([text])[0]
+    probs = np.asarray(row, dtype=np.float64)
     order = np.argsort(-probs)[:3]
     candidates = [(model.labels[i], float(probs[i])) for i in order]
     intent, confidence = candidates[0]
     understood = confidence >= float(model.threshold) and intent != "oos"
-    return Understanding(intent, confidence, understood, candidates, version_id)
+    return Understanding(intent, confidence, understood, candidates, version_id, sentence_vector)
 
 
 def understand(text: str) -> Understanding:

@@ -25,17 +25,21 @@ class ChatIntentKind(TextClassifierKind):
     primary_metric = "macro_f1"
     default_options = {
         "label_set": "",  # empty: AI_CHAT_INTENTS_LABEL_SET
-        "train_layers": "2",
+        "train_layers": "4",  # the top 4 of 6 (the lower 2 computed once); see ai.chat.intent_model
         "epochs": 0,
         "max_length": 32,
         "batch_size": 32,
         "lr": 0.0,
+        "warmup": 0.06,  # share of the steps with a rising learning rate
+        # The threshold catches at least this share of the val split's out-of-scope examples (0: balance
+        # in-scope accuracy and out-of-scope recall instead).
+        "oos_recall": 0.9,
         "test_size": 0.2,
         "seed": 0,
     }
     option_ranges = {
         "epochs": (0, 200), "max_length": (8, 256), "batch_size": (1, 1024), "lr": (0.0, 0.99),
-        "test_size": (0.05, 0.5), "seed": (0, 2**31 - 1),
+        "warmup": (0.0, 0.5), "oos_recall": (0.0, 1.0), "test_size": (0.05, 0.5), "seed": (0, 2**31 - 1),
     }
 
     def slugs(self, options: dict[str, Any]) -> list[str]:

@@ -59,6 +59,9 @@ class ClassifierConfig:
     # so its weights must grow large for confident answers: with 1e-3 it still underfit after 4 epochs.
     lr: float = 0.0
     encoder_lr: float = 1e-4
+    # Share of the steps over which the learning rates rise linearly from 0 before decaying linearly to 0;
+    # 0: no warm-up, and the decay stops at 5 % of the rate.
+    warmup: float = 0.0
     weight_decay: float = 0.01
     dropout: float = 0.1
     seed: int = 0
@@ -131,6 +134,58 @@ class Features:
         return Features(*(value[index] if value is not None else None for value in (self.pooled, self.hidden, self.mask, self.input_ids)))
 
 
+@dataclass
+class MessageEncoding:
+    """One message through the frozen part of the encoder, once: what the classifier's trained layers read,
+    and what the frozen encoder's sentence embedding is finished from (`TextClassifier.sentence_embedding`),
+    so a message that needs both (a product question: intent, then retrieval) runs the shared layers once."""
+
+    input_ids: torch.Tensor  # (1, L) unpadded, cut to the classifier's max_length
+    mask: torch.Tensor  # (1, L)
+    layer: int  # how many frozen layers `hidden` has been through (0: none, the full encoder trains)
+    hidden: torch.Tensor | None  # (1, L, hidden) float32 after `layer` frozen layers (the pooled output if 6)
+    truncated: bool  # the text had more tokens than max_length
+
+    def features(self) -> Features:
+        """The classifier's features for this message, exactly as `TextClassifier.features` makes them
+        (the cached hidden states are stored in float16 there, so they are rounded the same way here)."""
+        if self.layer == 0:
+            return Features(mask=self.mask, input_ids=self.input_ids)
+        hidden = _present(self.hidden, "hidden states")
+        if hidden.dim() == 2:  # head only: the frozen encoder's pooled sentence embedding
+            return Features(pooled=hidden)
+        return Features(hidden=hidden.to(torch.float16), mask=self.mask)
+
+
+def _schedule(total: int, warmup: float) -> Callable[[int], float]:
+    """The learning-rate factor per step (see ClassifierConfig.warmup)."""
+    warm = int(round(max(0.0, min(warmup, 1.0)) * total))
+    if warm == 0:
+        return lambda step: max(0.05, 1.0 - step / max(total, 1))
+    return lambda step: (step + 1) / warm if step < warm else max(0.0, (total - step) / max(total - warm, 1))
+
+
+# Batches are made of texts of similar length (within a random pool of this many batches), so that each
+# batch's padding, which every trained layer computes for nothing, stays small.
+LENGTH_POOL_BATCHES = 50
+
+
+def _batches(n: int, batch_size: int, lengths: torch.Tensor | None) -> list[list[int]]:
+    """One epoch's batches of row positions: a random order, then, when the texts' token counts are known,
+    each pool of LENGTH_POOL_BATCHES batches sorted by length before it is cut (the caller shuffles the
+    batches, so the lengths do not come in order)."""
+    order = torch.randperm(n)
+    if lengths is None:
+        return [order[i : i + batch_size].tolist() for i in range(0, n, batch_size)]
+    batches = []
+    pool = batch_size * LENGTH_POOL_BATCHES
+    for start in range(0, n, pool):
+        rows = order[start : start + pool]
+        rows = rows[torch.argsort(lengths[rows], stable=True)]
+        batches += [rows[i : i + batch_size].tolist() for i in range(0, len(rows), batch_size)]
+    return batches
+
+
 class TextClassifier(nn.Module):
     def __init__(self, tasks: Mapping[str, TaskSpec | Sequence[str]], config: ClassifierConfig | None = None) -> None:
         super().__init__()
@@ -157,6 +212,7 @@ class TextClassifier(nn.Module):
         self.dropout = nn.Dropout(self.config.dropout)
         self.heads = nn.ModuleList(nn.Linear(self.hidden_size, len(spec.labels)) for spec in self.tasks.values())
         self.task_index = {name: index for index, name in enumerate(self.tasks)}
+        self._class_weights: dict[str, torch.Tensor] = {}
         self.to(self.device_)
 
     # Encoding -----------------------------------------------------------------------------------
@@ -201,6 +257,39 @@ class TextClassifier(nn.Module):
                 progress(min(start + batch_size, len(texts)) / max(len(texts), 1))
         return Features(pooled=pooled, hidden=hidden, mask=mask if not self.head_only else None)
 
+    @torch.no_grad()
+    def encode_message(self, text: str) -> MessageEncoding:
+        """One message through the frozen layers below the trained ones (float32, no padding)."""
+        encoded = self.tokenizer([text or ""], truncation=True, max_length=self.config.max_length + 1, return_tensors="pt")
+        truncated = encoded["input_ids"].shape[1] > self.config.max_length
+        if truncated:
+            encoded = self.tokenizer([text or ""], truncation=True, max_length=self.config.max_length, return_tensors="pt")
+        ids, mask = encoded["input_ids"].to(self.device_), encoded["attention_mask"].to(self.device_)
+        if self.full:
+            return MessageEncoding(ids, mask, 0, None, truncated)
+        _, base = load_encoder(self.device_)
+        if self.head_only:
+            pooled = _mean_pool(base(input_ids=ids, attention_mask=mask).last_hidden_state, mask)
+            return MessageEncoding(ids, mask, self.n_layers, pooled, truncated)
+        start_layer = self.n_layers - self.trained_layers
+        return MessageEncoding(ids, mask, start_layer, _lower_layers(base, ids, mask, start_layer).float(), truncated)
+
+    @torch.no_grad()
+    def sentence_embedding(self, encoding: MessageEncoding) -> torch.Tensor:
+        """The frozen encoder's unit-length mean-pooled sentence embedding (384,) of the encoded message,
+        finished from the shared layers: only the frozen layers above `encoding.layer` run."""
+        _, base = load_encoder(self.device_)
+        hidden = encoding.hidden
+        if hidden is None:
+            hidden = base.embeddings(input_ids=encoding.input_ids)
+        elif hidden.dim() == 2:
+            return hidden[0].float().cpu()
+        additive = _additive_mask(encoding.mask, hidden.dtype)
+        for layer in base.encoder.layer[encoding.layer :]:
+            out = layer(hidden, additive)
+            hidden = out[0] if isinstance(out, tuple) else out
+        return _mean_pool(hidden, encoding.mask)[0].cpu()
+
     def _pooled(self, features: Features) -> torch.Tensor:
         if self.head_only:
             return _present(features.pooled, "pooled embeddings").to(self.device_)
@@ -244,8 +333,10 @@ class TextClassifier(nn.Module):
         return self.fit_features(features, {task: task_data.targets for task, task_data in data.items()}, progress=progress)
 
     def fit_features(
-        self, features: dict[str, Features], targets: dict[str, Sequence[Any]], *, progress: ProgressFn | None = None
+        self, features: dict[str, Features], targets: dict[str, Sequence[Any]], *, progress: ProgressFn | None = None,
+        class_weights: dict[str, Sequence[float]] | None = None,
     ) -> TextClassifier:
+        """Train on cached features. `class_weights`: per single-label task, a loss weight per label."""
         unknown = set(features) - set(self.tasks)
         if unknown:
             raise ValueError(f"unknown task(s): {', '.join(sorted(unknown))}")
@@ -256,6 +347,10 @@ class TextClassifier(nn.Module):
         torch.manual_seed(config.seed)
         rng = random.Random(config.seed)
         target_tensors = {task: self._target_tensor(task, targets[task]) for task in features}
+        self._class_weights = {
+            task: torch.as_tensor(list(weights), dtype=torch.float32, device=self.device_)
+            for task, weights in (class_weights or {}).items()
+        }
         epochs = config.resolved_epochs(self.head_only)
         head_lr = config.resolved_lr(self.head_only)
         groups = [{"params": list(self.heads.parameters()), "lr": head_lr}]
@@ -265,14 +360,14 @@ class TextClassifier(nn.Module):
         optimizer = torch.optim.AdamW(groups, weight_decay=config.weight_decay)
         batches_per_epoch = sum(math.ceil(len(f) / config.batch_size) for f in features.values())
         total = epochs * batches_per_epoch
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: max(0.05, 1.0 - step / max(total, 1)))
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(total, config.warmup))
         self.train()
         step = 0
+        lengths = {task: f.mask.sum(1) if f.mask is not None else None for task, f in features.items()}
         for epoch in range(1, epochs + 1):
             plan = []
             for task, task_features in features.items():
-                order = torch.randperm(len(task_features)).tolist()
-                plan += [(task, order[i : i + config.batch_size]) for i in range(0, len(order), config.batch_size)]
+                plan += [(task, batch) for batch in _batches(len(task_features), config.batch_size, lengths[task])]
             rng.shuffle(plan)
             epoch_loss = 0.0
             for task, index in plan:
@@ -295,7 +390,7 @@ class TextClassifier(nn.Module):
         logits = self.logits(features, task)
         if self.tasks[task].multi_label:
             return nn.functional.binary_cross_entropy_with_logits(logits, targets.to(self.device_))
-        return nn.functional.cross_entropy(logits, targets.to(self.device_))
+        return nn.functional.cross_entropy(logits, targets.to(self.device_), weight=self._class_weights.get(task))
 
     # Prediction ---------------------------------------------------------------------------------
     def _task(self, task: str | None) -> str:
@@ -310,7 +405,8 @@ class TextClassifier(nn.Module):
     @torch.no_grad()
     def predict_proba_features(self, features: Features, task: str | None = None, *, batch_size: int = 256) -> np.ndarray:
         task = self._task(task)
-        self.eval()
+        if self.training:  # (eval() walks every submodule: not on every served message)
+            self.eval()
         parts = []
         for start in range(0, len(features), batch_size):
             logits = self.logits(features.subset(range(start, min(start + batch_size, len(features)))), task).float()

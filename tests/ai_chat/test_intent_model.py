@@ -49,6 +49,26 @@ def test_threshold_without_oos_keeps_the_answers_that_are_right():
     assert metrics["answered"] == pytest.approx(2 / 3)
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("check order 00004587345 status", "check order status"),
+    ("where do I see the current status of order 732201349959?", "where do I see the current status of order?"),
+    ("cancel order number AI-261201-7K3F9Q please", "cancel order please"),
+    ("order # 00123842 status", "order status"),
+    ("transfer $20000 from savings", "transfer $20000 from savings"),  # an amount is not a reference
+    ("where is my order", "where is my order"),
+])
+def test_reference_numbers_are_taken_out(text, expected):
+    assert intent_model.without_reference_numbers(text) == expected
+
+
+def test_texts_with_a_number_get_a_number_free_copy_with_the_same_label():
+    texts = ["check order 00004587345 status", "how can I buy an item", "order 00123842", "where is my parcel"]
+    out_texts, out_targets = intent_model.with_number_free_copies(texts, [0, 1, 0, 2])
+    assert out_texts[:4] == texts and out_targets[:4] == [0, 1, 0, 2]
+    # "order 00123842" leaves a single word: no copy for it.
+    assert (out_texts[4:], out_targets[4:]) == (["check order status"], [0])
+
+
 def test_seed_command_skips_a_missing_file_clearly(db):
     out = StringIO()
     call_command("ai_seed_intents", "--file", "/nonexistent/intents.csv", stdout=out)
@@ -113,3 +133,61 @@ def test_ai_eval_intents_json_reports_both_models(tmp_path):
 def test_ai_eval_intents_bad_input(args, message):
     with pytest.raises(CommandError, match=message):
         call_command("ai_eval", "intents", *args, stdout=StringIO(), stderr=StringIO())
+
+
+def test_threshold_for_an_out_of_scope_recall_target():
+    labels = ["a", "b", "oos"]
+    # In-scope answers at 0.9, 0.8, 0.7 (all right) and 0.3 (wrong); out-of-scope at 0.75, 0.6, 0.5, 0.4.
+    proba = np.array([[0.9, 0.05, 0.05], [0.8, 0.1, 0.1], [0.1, 0.7, 0.2], [0.3, 0.25, 0.45],
+                      [0.75, 0.15, 0.1], [0.6, 0.3, 0.1], [0.5, 0.3, 0.2], [0.4, 0.35, 0.25]])
+    truth = [0, 0, 1, 0, 2, 2, 2, 2]
+    # Four out-of-scope examples cannot show any recall with 95 % confidence, so the target is met on val:
+    # catching 3 of 4 needs a threshold above 0.6, and the lowest such keeps all three right in-scope answers.
+    threshold = intent_model.choose_threshold(proba, truth, labels, oos_recall=0.75)
+    assert threshold == pytest.approx(0.61)
+    metrics = intent_model.threshold_metrics(proba, truth, labels, threshold)
+    assert metrics["oos_recall"] == 0.75 and metrics["in_scope_accuracy"] == 0.75
+    # All four needs a threshold above 0.75, which costs the in-scope answer at 0.7.
+    threshold = intent_model.choose_threshold(proba, truth, labels, oos_recall=1.0)
+    assert threshold == pytest.approx(0.76)
+    assert intent_model.threshold_metrics(proba, truth, labels, threshold)["in_scope_accuracy"] == 0.5
+
+
+def test_with_enough_out_of_scope_examples_the_recall_target_is_met_with_confidence():
+    labels = ["a", "b", "oos"]
+    # 100 out-of-scope examples whose top probability is 0.40, 0.405, ... 0.895; 50 in-scope ones at 0.95.
+    top = 0.40 + 0.005 * np.arange(100)
+    oos_rows = np.stack([top, 1 - top - 0.01, np.full(100, 0.01)], axis=1)
+    in_rows = np.tile([0.95, 0.04, 0.01], (50, 1))
+    proba = np.vstack([oos_rows, in_rows])
+    truth = [2] * 100 + [0] * 50
+    threshold = intent_model.choose_threshold(proba, truth, labels, oos_recall=0.9)
+    recall = intent_model.threshold_metrics(proba, truth, labels, threshold)["oos_recall"]
+    # 90 of 100 caught is only 0.84 at the lower bound: it takes 95 of 100 (bound 0.90). The thresholds
+    # step by 0.01, two examples a step: 0.87 catches 94, 0.88 catches 96.
+    assert intent_model.wilson_lower_bound(90, 100) < 0.9 <= intent_model.wilson_lower_bound(95, 100)
+    assert recall == 0.96 and threshold == pytest.approx(0.88)
+    assert intent_model.threshold_metrics(proba, truth, labels, threshold)["in_scope_accuracy"] == 1.0
+
+
+def test_many_out_of_scope_examples_count_as_one_average_intent():
+    labels = ["a", "b", "oos"]
+    weights = intent_model.oos_class_weights([0] * 10 + [1] * 30 + [2] * 80, labels)
+    assert weights == [1.0, 1.0, pytest.approx(20 / 80)]
+    assert intent_model.oos_class_weights([0] * 10 + [1] * 10 + [2] * 11, labels) is None  # about as many
+    assert intent_model.oos_class_weights([0, 1, 1], labels) is None  # none at all
+    assert intent_model.oos_class_weights([0, 1, 1], ["a", "b"]) is None
+
+
+def test_class_weights_change_what_the_heads_learn():
+    from ai.textclf import ClassifierConfig, TextClassifier
+
+    texts = ["where is my parcel", "track my order", "what is the weather", "tell me a joke", "sing a song", "who won"]
+    targets = [0, 0, 1, 1, 1, 1]
+    probs = []
+    for weights in (None, [1.0, 0.25]):
+        model = TextClassifier({"t": ["track", "oos"]}, ClassifierConfig(train_layers=0, epochs=5))
+        features = model.features(texts)
+        model.fit_features({"t": features}, {"t": targets}, class_weights={"t": weights} if weights else None)
+        probs.append(model.predict_proba_features(features, "t")[:, 1].mean())
+    assert probs[1] < probs[0]  # a lighter out-of-scope class is predicted less
