@@ -44,7 +44,11 @@ def test_demo_orders_train_the_demand_kind_and_fill_the_admin(settings, tmp_path
     out = StringIO()
     call_command(
         "ai_train", "demand", "--wait", "--option", "horizon_days=14",
-        "--option", "models=seasonal_naive,window_average,croston_sba", stdout=out, stderr=StringIO(),
+        "--option", "models=seasonal_naive,window_average,croston_sba",
+        # Fits in this process: under xdist a forked pool once hung here, in kombu's after-fork clean-up of a
+        # Redis channel that an earlier test of the same worker had left mid-read (cause not pinned down; the
+        # parallel fits run in `ai_eval forecast --n-jobs 2`, docs/benchmarks.md).
+        "--option", "n_jobs=1", stdout=out, stderr=StringIO(),
     )
     assert "succeeded" in out.getvalue()
 
