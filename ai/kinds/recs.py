@@ -247,6 +247,10 @@ class RecsKind(ModelKind):
         }
         ctx.report(progress=99.0, metrics=metrics)
         ctx.log(f"{self.name}: ndcg@10={metrics['ndcg@10']} hr@10={metrics['hr@10']} on {result.users} shoppers")
+        search = getattr(model, "config_search", None)
+        if search:
+            ctx.log(f"{self.name}: configuration {search.get('chosen')} ({search.get('decided_by')}; rules gave "
+                    f"{search.get('rule')}; tried: {search.get('trials')})")
         warm_note = getattr(model, "warm_started", "")
         if warm_note:
             ctx.log(f"{self.name}: {warm_note}")
@@ -358,11 +362,18 @@ class SASRecKind(RecsKind):
         "loss": "auto",
         "negatives": 256,
         "text_init": False,
+        # max_len, hidden and dropout chosen from the data (ai.recs.autoconfig: rules, then a validation
+        # search over a few candidates within search_share of max_seconds, or search_epochs each without
+        # a cap); the choice is stored with the version. Naming one of the three turns it off.
+        "auto": True,
+        "search_share": 0.34,
+        "search_epochs": 4,
     }
     option_ranges = {
         "since_days": (0, 36500), "epochs": (1, 500), "patience": (1, 100), "max_len": (2, 500), "hidden": (8, 1024),
         "layers": (1, 12), "heads": (1, 16), "dropout": (0.0, 0.9), "lr": (1e-6, 1.0), "batch_size": (1, 4096),
         "max_seconds": (0.0, 24 * 3600.0), "seed": (0, 2**31 - 1), "negatives": (1, 100_000),
+        "search_share": (0.05, 0.9), "search_epochs": (1, 50),
     }
 
     def algorithm_extras(self, ctx: TrainingContext) -> dict[str, Any]:
@@ -391,8 +402,11 @@ class SASRecKind(RecsKind):
 
     def clean_options(self, options: dict[str, Any]) -> dict[str, Any]:
         from ai.recs.algorithms.sasrec import LOSSES
+        from ai.recs.autoconfig import CHOSEN
 
         cleaned = super().clean_options(options)
+        if "auto" not in (options or {}) and set(options or {}) & set(CHOSEN):
+            cleaned["auto"] = False  # a window, width or dropout given by hand is used as given
         if cleaned["loss"] not in LOSSES:
             raise ValueError(f"Option 'loss' must be one of {', '.join(LOSSES)}, not {cleaned['loss']!r}")
         return cleaned
