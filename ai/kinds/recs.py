@@ -96,6 +96,37 @@ class ServedRecommender:
             return None
         return out
 
+    def score_histories(self, histories: list[list[int]]) -> list[np.ndarray | None]:
+        """`score_history` for several histories of one shopper (the recent sequence, the purchases) in one
+        call of the algorithm: one forward pass of a sequence model instead of one per history."""
+        indexed = [self.index_of(products) for products in histories]
+        known = [n for n, history in enumerate(indexed) if len(history)]
+        out: list[np.ndarray | None] = [None] * len(histories)
+        if known:
+            scores = np.asarray(self.algorithm.score([indexed[n] for n in known]), dtype=np.float32)
+            for row, n in enumerate(known):
+                out[n] = scores[row]
+        return out
+
+    def affinities(self, seed_ids: list[int], product_ids: list[int]) -> np.ndarray | None:
+        """`affinity` for several products at once: a len(seed_ids) x len(product_ids) array, zero for seeds
+        or products the model does not know; None when the model has no affinity."""
+        if self._index is None:
+            self.index_of([])
+        index = self._index or {}
+        seeds = np.array([index.get(int(p), -1) for p in seed_ids], dtype=np.int64)
+        items = np.array([index.get(int(p), -1) for p in product_ids], dtype=np.int64)
+        out = np.zeros((len(seeds), len(items)), dtype=np.float32)
+        rows, cols = np.flatnonzero(seeds >= 0), np.flatnonzero(items >= 0)
+        if len(rows) == 0 or len(cols) == 0:
+            return out
+        try:
+            values = self.algorithm.affinities(seeds[rows], items[cols])
+        except TypeError:
+            return None
+        out[np.ix_(rows, cols)] = values
+        return out
+
     def similar_items(self, product_id: int, k: int) -> tuple[np.ndarray, np.ndarray] | None:
         """The product's k nearest items (indices, positive scores), best first: from the neighbour
         lists precomputed at training time when the version has them, else from the algorithm."""

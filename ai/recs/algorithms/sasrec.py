@@ -579,6 +579,17 @@ class SASRec(Recommender):
         sims = nn.functional.normalize(table[seeds_t], dim=1) @ nn.functional.normalize(table[int(item)], dim=0)
         return sims.clamp(min=0).cpu().numpy()
 
+    @torch.no_grad()
+    def affinities(self, seeds: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """`affinity` for several items at once (seeds x items): one product of normalised vectors."""
+        assert self.net is not None, "fit or load the model first"
+        table = self.net.table()[1:].float()
+        seeds_t = torch.as_tensor(np.asarray(seeds, dtype=np.int64))
+        items_t = torch.as_tensor(np.asarray(items, dtype=np.int64))
+        left = nn.functional.normalize(table[seeds_t], dim=1)
+        right = nn.functional.normalize(table[items_t], dim=1)
+        return (left @ right.T).clamp(min=0).cpu().numpy()
+
     # -- persistence ------------------------------------------------------------------------------
     def _config(self) -> dict[str, Any]:
         return {
