@@ -2,11 +2,15 @@
 
     python -m bench.recs_demo_slice [--lines ../shared/data/online-retail/lines.csv.gz]
         [--out tests/demo/data/online-retail-demo-slice.csv.gz] [--neighbours 40] [--max-lines 6000]
+        [--contrast 20] [--contrast-lines 4000]
 
 The slice holds every line of the customer the demo makes its demo customer (`shop.demo.accounts`: the most
 kept orders up to 30, then the most products) and of the `--neighbours` customers whose bought products
 overlap theirs most, while the slice stays under `--max-lines` order lines (fewer orders than the demo customer, so that the slice's demo customer is the same
-one). `tests/demo/test_demo_customer_recs.py` loads it with `load_demo --data` and trains the kinds on it.
+one), and of `--contrast` customers with other tastes (of those with at least 5 orders, the ones whose
+products overlap the demo customer's least), within `--contrast-lines` more lines: without them every
+co-purchase in the slice leads back to the demo customer's taste, and a session of other products could
+not point anywhere else. `tests/demo/test_demo_customer_recs.py` loads it with `load_demo --data` and trains the kinds on it.
 """
 from __future__ import annotations
 
@@ -20,7 +24,8 @@ DEFAULT_LINES = Path(__file__).resolve().parents[1].parent / "shared" / "data" /
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "tests" / "demo" / "data" / "online-retail-demo-slice.csv.gz"
 
 
-def cut(lines: Path, out: Path, neighbours: int, max_lines: int) -> dict[str, object]:
+def cut(lines: Path, out: Path, neighbours: int, max_lines: int, contrast: int = 0,
+        contrast_lines: int = 0) -> dict[str, object]:
     from shop.demo.accounts import DEMO_CUSTOMER_MAX_ORDERS
     from shop.demo.source import parse, read_rows
 
@@ -46,6 +51,15 @@ def cut(lines: Path, out: Path, neighbours: int, max_lines: int) -> dict[str, ob
         if total + size[customer] <= max_lines:
             keep.add(customer)
             total += size[customer]
+    similar = len(keep)
+    budget = contrast_lines
+    for customer in sorted((c for c in others if c not in keep and orders[c] >= 5),
+                           key=lambda c: (len(mine & bought[c]) / len(mine | bought[c]), -orders[c], c)):
+        if len(keep) - similar >= contrast:
+            break
+        if size[customer] <= budget:
+            keep.add(customer)
+            budget -= size[customer]
     kept = 0
     out.parent.mkdir(parents=True, exist_ok=True)
     with gzip.open(lines, "rt", encoding="utf-8", newline="") as source, \
@@ -57,7 +71,8 @@ def cut(lines: Path, out: Path, neighbours: int, max_lines: int) -> dict[str, ob
             if (row["CustomerID"] or "").strip().removesuffix(".0") in keep:
                 writer.writerow(row)
                 kept += 1
-    return {"demo_customer": demo, "orders": orders[demo], "customers": len(keep), "lines": kept}
+    return {"demo_customer": demo, "orders": orders[demo], "customers": len(keep), "contrast": len(keep) - similar,
+            "lines": kept}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -68,12 +83,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--neighbours", type=int, default=40)
     parser.add_argument("--max-lines", type=int, default=6000)
+    parser.add_argument("--contrast", type=int, default=20)
+    parser.add_argument("--contrast-lines", type=int, default=4000)
     args = parser.parse_args(argv)
     import os
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
-    print(cut(args.lines, args.out, args.neighbours, args.max_lines))
+    print(cut(args.lines, args.out, args.neighbours, args.max_lines, args.contrast, args.contrast_lines))
 
 
 if __name__ == "__main__":

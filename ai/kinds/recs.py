@@ -96,6 +96,37 @@ class ServedRecommender:
             return None
         return out
 
+    def score_histories(self, histories: list[list[int]]) -> list[np.ndarray | None]:
+        """`score_history` for several histories of one shopper (the recent sequence, the purchases) in one
+        call of the algorithm: one forward pass of a sequence model instead of one per history."""
+        indexed = [self.index_of(products) for products in histories]
+        known = [n for n, history in enumerate(indexed) if len(history)]
+        out: list[np.ndarray | None] = [None] * len(histories)
+        if known:
+            scores = np.asarray(self.algorithm.score([indexed[n] for n in known]), dtype=np.float32)
+            for row, n in enumerate(known):
+                out[n] = scores[row]
+        return out
+
+    def affinities(self, seed_ids: list[int], product_ids: list[int]) -> np.ndarray | None:
+        """`affinity` for several products at once: a len(seed_ids) x len(product_ids) array, zero for seeds
+        or products the model does not know; None when the model has no affinity."""
+        if self._index is None:
+            self.index_of([])
+        index = self._index or {}
+        seeds = np.array([index.get(int(p), -1) for p in seed_ids], dtype=np.int64)
+        items = np.array([index.get(int(p), -1) for p in product_ids], dtype=np.int64)
+        out = np.zeros((len(seeds), len(items)), dtype=np.float32)
+        rows, cols = np.flatnonzero(seeds >= 0), np.flatnonzero(items >= 0)
+        if len(rows) == 0 or len(cols) == 0:
+            return out
+        try:
+            values = self.algorithm.affinities(seeds[rows], items[cols])
+        except TypeError:
+            return None
+        out[np.ix_(rows, cols)] = values
+        return out
+
     def similar_items(self, product_id: int, k: int) -> tuple[np.ndarray, np.ndarray] | None:
         """The product's k nearest items (indices, positive scores), best first: from the neighbour
         lists precomputed at training time when the version has them, else from the algorithm."""
@@ -247,6 +278,10 @@ class RecsKind(ModelKind):
         }
         ctx.report(progress=99.0, metrics=metrics)
         ctx.log(f"{self.name}: ndcg@10={metrics['ndcg@10']} hr@10={metrics['hr@10']} on {result.users} shoppers")
+        search = getattr(model, "config_search", None)
+        if search:
+            ctx.log(f"{self.name}: configuration {search.get('chosen')} ({search.get('decided_by')}; rules gave "
+                    f"{search.get('rule')}; tried: {search.get('trials')})")
         warm_note = getattr(model, "warm_started", "")
         if warm_note:
             ctx.log(f"{self.name}: {warm_note}")
@@ -358,11 +393,18 @@ class SASRecKind(RecsKind):
         "loss": "auto",
         "negatives": 256,
         "text_init": False,
+        # max_len, hidden and dropout chosen from the data (ai.recs.autoconfig: rules, then a validation
+        # search over a few candidates within search_share of max_seconds, or search_epochs each without
+        # a cap); the choice is stored with the version. Naming one of the three turns it off.
+        "auto": True,
+        "search_share": 0.34,
+        "search_epochs": 4,
     }
     option_ranges = {
         "since_days": (0, 36500), "epochs": (1, 500), "patience": (1, 100), "max_len": (2, 500), "hidden": (8, 1024),
         "layers": (1, 12), "heads": (1, 16), "dropout": (0.0, 0.9), "lr": (1e-6, 1.0), "batch_size": (1, 4096),
         "max_seconds": (0.0, 24 * 3600.0), "seed": (0, 2**31 - 1), "negatives": (1, 100_000),
+        "search_share": (0.05, 0.9), "search_epochs": (1, 50),
     }
 
     def algorithm_extras(self, ctx: TrainingContext) -> dict[str, Any]:
@@ -391,8 +433,11 @@ class SASRecKind(RecsKind):
 
     def clean_options(self, options: dict[str, Any]) -> dict[str, Any]:
         from ai.recs.algorithms.sasrec import LOSSES
+        from ai.recs.autoconfig import CHOSEN
 
         cleaned = super().clean_options(options)
+        if "auto" not in (options or {}) and set(options or {}) & set(CHOSEN):
+            cleaned["auto"] = False  # a window, width or dropout given by hand is used as given
         if cleaned["loss"] not in LOSSES:
             raise ValueError(f"Option 'loss' must be one of {', '.join(LOSSES)}, not {cleaned['loss']!r}")
         return cleaned

@@ -66,6 +66,12 @@ class Recommender(abc.ABC):
         a recommendation ("because you bought X"). Zero where the model sees no link."""
         raise TypeError(f"{self.name} has no item-to-item affinity")
 
+    def affinities(self, seeds: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """`affinity` for several items at once: a len(seeds) x len(items) array (column j: items[j])."""
+        if len(items) == 0:
+            return np.zeros((len(seeds), 0), dtype=np.float32)
+        return np.column_stack([np.asarray(self.affinity(seeds, int(item)), dtype=np.float32) for item in items])
+
     @abc.abstractmethod
     def to_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         """Tensors (for safetensors) and a JSON config from which `from_state` rebuilds the model."""

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ai.recs.autoconfig import CHOSEN as AUTO_CHOSEN
 from ai.recs.base import Interactions, ProgressFn, Recommender
 from ai.recs.diversify import Diversifier
 from ai.recs.metrics import RankingMetrics, Scorer, evaluate_scores, item_space, rank_metrics
@@ -259,8 +260,13 @@ def model_factories(
 ) -> dict[str, ModelFactory]:
     """Every model `ai_eval recs` knows, by name: the served classes, plus `extra` ones (reference
     models such as bench's ALS). `options[name]` are constructor arguments for that model
-    (e.g. {"sasrec": {"max_seconds": 900}})."""
-    options = options or {}
+    (e.g. {"sasrec": {"max_seconds": 900}}). SASRec chooses its configuration from the data (`auto`)
+    unless the options set `auto` or one of the parameters it would choose (max_len, hidden, dropout)."""
+    options = dict(options or {})
+    sasrec = options.get("sasrec", {})
+    if "auto" not in sasrec and not set(sasrec) & set(AUTO_CHOSEN):
+        # The sequential model's window, width and dropout follow the data unless one of them is given.
+        options["sasrec"] = {"auto": True, **sasrec}
 
     def bind(name: str, make: Callable[..., Recommender]) -> ModelFactory:
         return lambda **kw: make(**{**options.get(name, {}), **kw})

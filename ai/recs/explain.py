@@ -42,19 +42,35 @@ def _popular_reason(item: ProductInfo) -> Explanation:
     return Explanation("popular", "Popular right now")
 
 
-def strongest_seed(item_id: int, seeds: list[int], used: Iterable[tuple[float, Source]]) -> int | None:
-    """The seed product that points at `item_id` most strongly across the used models (weighted);
-    on a tie the most recent seed (seeds are oldest first)."""
-    best_value, best_seed = 0.0, None
+def _affinities(source: Source, seeds: list[int], item_ids: list[int]) -> np.ndarray | None:
+    """seeds x items affinities of one model (None: it has none): in one call where the model can."""
+    many = getattr(source.model, "affinities", None)
+    if many is not None:
+        return many(seeds, item_ids)
+    one = getattr(source.model, "affinity", None)
+    if one is None:
+        return None
+    columns = []
+    for item_id in item_ids:
+        values = one(seeds, item_id)
+        columns.append(np.zeros(len(seeds)) if values is None or len(values) == 0 else np.asarray(values))
+    return np.column_stack(columns) if columns else None
+
+
+def strongest_seeds(item_ids: list[int], seeds: list[int], used: Iterable[tuple[float, Source]]) -> list[int | None]:
+    """Per item, the seed product that points at it most strongly across the used models (weighted);
+    on a tie the most recent seed (seeds are oldest first); None when no seed points at it."""
+    best_value = np.zeros(len(item_ids))
+    best_seed: list[int | None] = [None] * len(item_ids)
     for weight, source in used:
-        affinity = getattr(source.model, "affinity", None)
-        values = affinity(seeds, item_id) if affinity is not None else None
-        if values is None or len(values) == 0:
+        matrix = _affinities(source, seeds, item_ids)
+        if matrix is None or matrix.size == 0:
             continue
-        weighted = weight * np.asarray(values, dtype=np.float64)
-        position = int(len(weighted) - 1 - np.argmax(weighted[::-1]))  # last of the maxima
-        if weighted[position] > best_value:
-            best_value, best_seed = float(weighted[position]), seeds[position]
+        weighted = weight * np.asarray(matrix, dtype=np.float64)
+        positions = len(seeds) - 1 - np.argmax(weighted[::-1], axis=0)  # last of the maxima, per item
+        for column, position in enumerate(positions):
+            if weighted[position, column] > best_value[column]:
+                best_value[column], best_seed[column] = float(weighted[position, column]), seeds[int(position)]
     return best_seed
 
 
@@ -70,8 +86,8 @@ def explain(
     """An explanation per recommended product id."""
     seeds = [s for s in dict.fromkeys(seeds) if s in seed_info]  # unique, known, order kept
     reasons: dict[int, Explanation] = {}
-    for item in items:
-        seed = strongest_seed(item.id, seeds, used) if seeds and used else None
+    strongest = strongest_seeds([item.id for item in items], seeds, used) if seeds and used else [None] * len(items)
+    for item, seed in zip(items, strongest, strict=True):
         if seed is None:
             reasons[item.id] = _popular_reason(item)
         else:

@@ -21,8 +21,10 @@ POOL_EXTRA = 16
 # version has none tuned on validation data (`ai.recs.taste`; the kinds store theirs with the version).
 LONG_TERM_WEIGHT = taste.DEFAULT_LONG_TERM
 # "Recommended for you": the MMR diversity weight (ai.recs.diversify), tuned offline against NDCG@10 on the
-# Online Retail purchases (docs/benchmarks.md); AI_RECS_DIVERSITY overrides it per placement.
-HOME_DIVERSITY = 0.3
+# Online Retail purchases with this placement's blend (`ai_eval recs --blend sasrec=0.6,cooccurrence=0.4
+# --diversity ...`): the largest weight of the grid that costs at most 1 % of the blend's NDCG@10
+# (docs/benchmarks.md); AI_RECS_DIVERSITY overrides it per placement.
+HOME_DIVERSITY = 0.4
 
 
 @dataclass(frozen=True)
@@ -62,11 +64,12 @@ class Placement:
     def scores(self, source: sources.Source, ask: Ask, catalogue: rules.Catalogue) -> np.ndarray | None:
         """The source's normalised scores over the catalogue for this request (None: nothing to say):
         from the recent sequence, mixed with those from the purchase history by `long_term`."""
-        recent = sources.history_scores(source, self.seeds(ask, source.kind), catalogue)
+        seeds = self.seeds(ask, source.kind)
         long_term = self.long_term_weight(source)
-        if not long_term or not ask.purchases or ask.purchases == ask.history.products:
-            return recent
-        taste = sources.history_scores(source, ask.purchases, catalogue)
+        if not long_term or not ask.purchases or ask.purchases == seeds:
+            return sources.history_scores(source, seeds, catalogue)
+        # Both views of the shopper in one call of the model (one forward pass of a sequence model).
+        recent, taste = sources.histories_scores(source, [seeds, ask.purchases], catalogue)
         if recent is None or taste is None:
             return taste if recent is None else recent
         return (1.0 - long_term) * recent + long_term * taste

@@ -104,6 +104,18 @@ def history_scores(source: Source, seeds: list[int], catalogue: rules.Catalogue)
     return mapped if mapped.any() else None
 
 
+def histories_scores(source: Source, histories: list[list[int]], catalogue: rules.Catalogue) -> list[np.ndarray | None]:
+    """`history_scores` for several histories of one shopper, scored in one call where the model can."""
+    many = getattr(source.model, "score_histories", None)
+    if many is None:
+        return [history_scores(source, seeds, catalogue) for seeds in histories]
+    out: list[np.ndarray | None] = []
+    for scores in many([list(seeds) for seeds in histories]):
+        mapped = None if scores is None else mapping(source, catalogue).dense(scores)
+        out.append(mapped if mapped is not None and mapped.any() else None)
+    return out
+
+
 def neighbour_scores(source: Source, product_id: int, k: int, catalogue: rules.Catalogue) -> np.ndarray | None:
     """The source's k nearest products to `product_id`, scaled by the best, in catalogue space."""
     found = source.model.similar_items(product_id, k)

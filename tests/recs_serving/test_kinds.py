@@ -149,3 +149,26 @@ def test_kind_defaults_train_sasrec_until_validation_stops_improving():
     assert defaults["epochs"] >= 100 and 1 <= defaults["patience"] <= 5
     assert defaults["refit_tuned"] is False  # one fit only
     assert get_kind("cooccurrence").default_options["refit_all"] is True
+
+
+@pytest.mark.slow
+def test_sasrec_kind_chooses_its_configuration_from_the_data_and_stores_it(products, baskets, django_capture_on_commit_callbacks):
+    from ai.recs import autoconfig
+
+    run = train("sasrec", {"epochs": 3, "patience": 1, "layers": 1, "search_epochs": 1}, django_capture_on_commit_callbacks)
+    version = ModelVersion.objects.get(training_run=run)
+    _, config = registry.read_artifacts(version)
+    search = config["algorithm"]["config_search"]
+    assert search["decided_by"] == "validation search"
+    assert len(search["trials"]) >= 2 and all(trial["epochs"] == 1 for trial in search["trials"])
+    # 40 shoppers with 4 purchases each (3 in the tuning data): the shortest window, strong dropout.
+    assert search["rule"] == {"max_len": 20, "hidden": 64, "dropout": 0.5}
+    chosen = search["chosen"]
+    assert {key: config["algorithm"][key] for key in autoconfig.CHOSEN} == chosen
+    assert {key: config["options"][key] for key in autoconfig.CHOSEN} == chosen  # the version's options say so
+    assert "sasrec: configuration {" in run.log_tail
+
+    by_hand = train("sasrec", {"epochs": 1, "layers": 1, "max_len": 10}, django_capture_on_commit_callbacks)
+    _, config = registry.read_artifacts(ModelVersion.objects.get(training_run=by_hand))
+    assert config["algorithm"]["config_search"] is None and config["algorithm"]["max_len"] == 10
+    assert config["options"]["auto"] is False

@@ -149,3 +149,38 @@ def test_the_blocks_of_one_page_read_the_shopper_once(settings, monkeypatch, cat
     assert html.count("data-rec-list") == 2
     # The second block costs only its own products' query, never the shopper's (or their basket) again.
     assert len(double) == len(single) + 1
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_what_the_page_already_shows_is_left_out_without_a_query(settings, monkeypatch, categories, signed_in):
+    """The per-page context is kept in memory on the request: a block on a page that already shows 40
+    products runs exactly the queries of the same block on an empty page, and shows none of those 40."""
+    from ai.recs.page import mark_shown
+
+    settings.AI_REGISTRY_POLL_S = 600
+    settings.AI_MAX_PER_CATEGORY = 0
+    monkeypatch.setattr(rules, "CATALOGUE_TTL_S", 600)
+    products = [ProductFactory(category=categories[i % 3]) for i in range(60)]
+    make_popular(products)
+    user = UserFactory() if signed_in else None
+    add_events("anything", [products[0].pk], user=user)
+    block = '{% recommendations "home" limit=4 %}'
+    render(block, make_request(user=user))  # warm the shared caches
+
+    with CaptureQueriesContext(connection) as empty_page:
+        html_empty = render(block, make_request(user=user))
+    busy = make_request(user=user)
+    shown_elsewhere = {p.pk for p in products[:40]}
+    mark_shown(busy, shown_elsewhere)
+    with CaptureQueriesContext(connection) as busy_page:
+        html_busy = render(block, busy)
+
+    ids_empty = [int(pid) for pid in re.findall(r'data-rec-item data-product-id="(\d+)"', html_empty)]
+    ids_busy = [int(pid) for pid in re.findall(r'data-rec-item data-product-id="(\d+)"', html_busy)]
+    assert len(ids_empty) == len(ids_busy) == 4
+    assert set(ids_empty) <= shown_elsewhere  # the most popular products: the page context changes the list
+    assert not set(ids_busy) & shown_elsewhere
+    assert len(busy_page) == len(empty_page)
+    assert [q["sql"] for q in busy_page.captured_queries if "shop_product" not in q["sql"]] == [
+        q["sql"] for q in empty_page.captured_queries if "shop_product" not in q["sql"]
+    ]

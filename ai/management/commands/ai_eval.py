@@ -110,7 +110,7 @@ class Command(BaseCommand):
         verbose = options["verbosity"] >= 2 or not options["json"]
 
         def progress(name: str, numbers: dict) -> None:
-            if verbose and ("epoch" in numbers or "tuned_model_ndcg" in numbers):
+            if verbose and ("epoch" in numbers or "trial" in numbers or "tuned_model_ndcg" in numbers):
                 shown = " ".join(f"{key}={value}" for key, value in numbers.items())
                 self.stderr.write(f"[{name}] {shown}")
 

@@ -93,6 +93,12 @@ class ContentSimilarity(Recommender):
         seeds_t = torch.as_tensor(np.asarray(seeds, dtype=np.int64))
         return (self.embeddings[seeds_t] @ self.embeddings[int(item)]).clamp(min=0).numpy()
 
+    def affinities(self, seeds: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """`affinity` for several items at once (seeds x items)."""
+        seeds_t = torch.as_tensor(np.asarray(seeds, dtype=np.int64))
+        items_t = torch.as_tensor(np.asarray(items, dtype=np.int64))
+        return (self.embeddings[seeds_t] @ self.embeddings[items_t].T).clamp(min=0).numpy()
+
     def similar_to_text(self, text: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Items closest to a new text (a product nobody has bought yet, or a search phrase)."""
         query = embed_texts([text], device=self.device)[0]

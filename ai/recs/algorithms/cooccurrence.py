@@ -136,6 +136,13 @@ class CoOccurrence(Recommender):
             return np.zeros(0, dtype=np.float32)
         return np.asarray(self.matrix[np.asarray(seeds, dtype=np.int64), int(item)].todense(), dtype=np.float32).ravel()
 
+    def affinities(self, seeds: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """`affinity` for several items: one slice of the sparse matrix (seeds x items)."""
+        seeds, items = np.asarray(seeds, dtype=np.int64), np.asarray(items, dtype=np.int64)
+        if len(seeds) == 0 or len(items) == 0:
+            return np.zeros((len(seeds), len(items)), dtype=np.float32)
+        return np.asarray(self.matrix[seeds][:, items].todense(), dtype=np.float32)
+
     def to_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         tensors = {"indices": torch.from_numpy(self.indices.copy()), "weights": torch.from_numpy(self.weights.copy())}
         config = {

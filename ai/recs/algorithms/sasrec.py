@@ -17,6 +17,10 @@ config and item keys: the live version's, for a nightly retrain) starts training
 the architecture matches: the encoder as it was, the item vectors of every product the two item sets share
 (by key), freshly initialised vectors for new products; validation then starts from the loaded model
 (epoch 0), so a retrain on little new data stops after `patience` epochs.
+`auto=True` chooses the history window, width and dropout from the data (`ai.recs.autoconfig`: rules from
+the history-length distribution and the data's size and density, then a small validation search over a
+few candidates, each early-stopped within its share of the time budget); training goes on from the best
+candidate's weights, and what was tried and chosen is stored in the model's config (`config_search`).
 """
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ from transformers import GPT2Config, GPT2Model
 
 from ai.device import autocast, resolve_device
 from ai.encoder import EMBEDDING_DIM
+from ai.recs import autoconfig
 from ai.recs.base import Interactions, ProgressFn, Recommender
 
 # With loss="auto", catalogues with more items than this train with a softmax over sampled negatives.
@@ -155,6 +160,10 @@ class SASRec(Recommender):
         sampling: str = "uniform",
         text_init: bool = False,
         warm_start: WarmStart | None = None,
+        auto: bool = False,
+        search_share: float = 0.34,
+        search_epochs: int = 4,
+        config_search: dict[str, Any] | None = None,
     ):
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}, not {loss!r}")
@@ -182,6 +191,17 @@ class SASRec(Recommender):
         self.text_init = text_init  # item vectors from product text too (new and rare products)
         self.text_dim = 0
         self.warm_start = warm_start  # start from these weights where they fit (see _warm_start)
+        # auto: choose max_len, hidden and dropout from the data (see _fit_auto); the search may use
+        # `search_share` of max_seconds (without a cap: `search_epochs` epochs per candidate).
+        if not 0.0 < search_share < 1.0:
+            raise ValueError("search_share must be between 0 and 1")
+        if search_epochs < 1:
+            raise ValueError("search_epochs must be at least 1")
+        self.auto = auto
+        self.search_share = search_share
+        self.search_epochs = search_epochs
+        self.config_search = config_search  # what the search tried and chose (kept through a refit)
+        self._continue_from: SASRecNet | None = None
         self.warm_started = ""  # what the warm start did: "3,600 of 3,788 items from the live model", or why not
         self.warm_loaded = False  # whether this fit started from the warm start's weights
         self._sampling_weights: torch.Tensor | None = None
@@ -224,10 +244,14 @@ class SASRec(Recommender):
         """A fresh network for this data's items (text-aware with text_init)."""
         self.n_items = data.n_items
         self.text_dim = TEXT_DIM if self.text_init else 0
+        self.warm_started, self.warm_loaded = "", False
+        if self._continue_from is not None:  # the configuration search's best candidate, trained on
+            self.net, self._continue_from = self._continue_from, None
+            self.warm_loaded, self.warm_started = True, "continued from the configuration search's best candidate"
+            return
         self.net = self._new_net().to(self.device)
         if self.text_init:
             self._attach_texts(data)
-        self.warm_started, self.warm_loaded = "", False
         if self.warm_start is not None:
             self.warm_loaded, self.warm_started = self._warm_start(self.warm_start, data)
 
@@ -274,6 +298,90 @@ class SASRec(Recommender):
         return self.net
 
     def fit(
+        self,
+        data: Interactions,
+        *,
+        valid_targets: np.ndarray | None = None,
+        progress: ProgressFn | None = None,
+    ) -> SASRec:
+        if self.auto:
+            return self._fit_auto(data, valid_targets, progress)
+        return self._fit(data, valid_targets=valid_targets, progress=progress)
+
+    # -- configuration that follows the data -------------------------------------------------------
+    def _fit_auto(self, data: Interactions, valid_targets: np.ndarray | None, progress: ProgressFn | None) -> SASRec:
+        """Choose max_len, hidden and dropout for this data, then train.
+
+        The rules' configuration and its neighbours (`autoconfig.candidates`) are each trained on `data`
+        for at most `search_epochs` epochs and `search_share` / candidates of max_seconds, early-stopped on
+        the validation targets; the one with the best validation NDCG@10 is trained on (from its weights)
+        with the time left. Without validation targets the rules alone decide; with a warm start (a
+        retrain of the live version) its configuration is kept, so its weights fit.
+        """
+        started = time.perf_counter()
+        prof = autoconfig.profile(data)
+        rule = autoconfig.rule_config(prof)
+        record: dict[str, Any] = {"profile": prof.as_dict(), "rule": rule, "trials": []}
+        validate = valid_targets is not None and bool((np.asarray(valid_targets) >= 0).any())
+        if self.warm_start is not None and all(name in self.warm_start.config for name in autoconfig.CHOSEN):
+            chosen = {name: self.warm_start.config[name] for name in autoconfig.CHOSEN}
+            record["decided_by"] = f"kept from {self.warm_start.label} (warm start)"
+        elif not validate:
+            chosen = rule
+            record["decided_by"] = "rules (no validation targets to search with)"
+        else:
+            chosen = self._search(data, valid_targets, prof, rule, record, progress)
+            record["decided_by"] = "validation search"
+        record["chosen"] = {name: chosen[name] for name in autoconfig.CHOSEN}
+        self.max_len, self.hidden, self.dropout = int(chosen["max_len"]), int(chosen["hidden"]), float(chosen["dropout"])
+        self.config_search = record
+        budget = float(self.max_seconds or 0)
+        saved = self.max_seconds
+        if budget > 0:  # the time the search left (spent: one epoch, as any fit gets)
+            self.max_seconds = max(budget - (time.perf_counter() - started), 1e-6)
+        try:
+            self._fit(data, valid_targets=valid_targets, progress=progress)
+        finally:
+            self.max_seconds = saved
+        record["seconds"] = round(time.perf_counter() - started, 1)
+        return self
+
+    def _search(self, data: Interactions, valid_targets: np.ndarray | None, prof: autoconfig.Profile,
+                rule: dict[str, Any], record: dict[str, Any], progress: ProgressFn | None) -> dict[str, Any]:
+        """Train each candidate briefly, keep the best (its network is continued by `_fit`)."""
+        options = autoconfig.candidates(prof, rule)
+        budget = float(self.max_seconds or 0) * self.search_share
+        trials: list[SASRec] = []
+        for number, option in enumerate(options, start=1):
+            trial = copy.copy(self)
+            trial.auto, trial.warm_start, trial._continue_from = False, None, None
+            trial.max_len, trial.hidden, trial.dropout = int(option["max_len"]), int(option["hidden"]), float(option["dropout"])
+            trial.epochs = min(self.search_epochs, self.epochs)
+            trial.max_seconds = budget / len(options) if budget > 0 else None
+
+            def report(fraction: float, _n: int = number, _option: dict[str, Any] = option, **point: Any) -> None:
+                if progress is not None:
+                    progress(0.0, trial=_n, trial_of=len(options), trial_epoch=point.get("epoch"),
+                             trial_val_ndcg=point.get("val_ndcg"), trial_config=str(_option))
+
+            trial._fit(data, valid_targets=valid_targets, progress=report)
+            trials.append(trial)
+        # Compared after the same number of epochs (the fewest any candidate finished in its time share):
+        # what a configuration learns per epoch, not how fast this machine ran it while others were busy.
+        at = min(len(trial.history) for trial in trials)
+        scores = [max(p.get("val_ndcg", -1.0) for p in trial.history[:at]) for trial in trials]
+        best = int(np.argmax(scores))  # ties: the earlier candidate (the rules' first)
+        for option, trial, score in zip(options, trials, scores, strict=True):
+            record["trials"].append({**option, "val_ndcg": round(float(score), 5), "epochs": len(trial.history),
+                                     "best_val_ndcg": round(float(max(p.get("val_ndcg", -1.0) for p in trial.history)), 5),
+                                     "stopped": trial.stopped})
+        record["compared_at_epoch"] = at
+        winner = trials[best]
+        self._continue_from = winner.net  # the weights of its best epoch (possibly after `at`)
+        record["search_epochs"] = winner.best_epoch  # epochs the chosen network had before training went on
+        return options[best]
+
+    def _fit(
         self,
         data: Interactions,
         *,
@@ -423,8 +531,13 @@ class SASRec(Recommender):
         return nn.functional.cross_entropy(logits, torch.zeros(len(logits), dtype=torch.long, device=logits.device))
 
     def tuned_params(self) -> dict[str, Any]:
-        """For the refit on all data: train as many epochs as validation found best, no early stopping."""
-        return {"epochs": max(self.best_epoch, 1), "max_seconds": None}
+        """For the refit on all data: train as many epochs as validation found best, no early stopping;
+        after a configuration search, the chosen configuration (and the search's epochs counted too)."""
+        if not self.auto or self.config_search is None:
+            return {"epochs": max(self.best_epoch, 1), "max_seconds": None}
+        epochs = int(self.config_search.get("search_epochs", 0)) + self.best_epoch
+        return {"epochs": max(epochs, 1), "max_seconds": None, "auto": False, "max_len": self.max_len,
+                "hidden": self.hidden, "dropout": self.dropout, "config_search": self.config_search}
 
     # -- serving ----------------------------------------------------------------------------------
     @torch.no_grad()
@@ -466,6 +579,17 @@ class SASRec(Recommender):
         sims = nn.functional.normalize(table[seeds_t], dim=1) @ nn.functional.normalize(table[int(item)], dim=0)
         return sims.clamp(min=0).cpu().numpy()
 
+    @torch.no_grad()
+    def affinities(self, seeds: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """`affinity` for several items at once (seeds x items): one product of normalised vectors."""
+        assert self.net is not None, "fit or load the model first"
+        table = self.net.table()[1:].float()
+        seeds_t = torch.as_tensor(np.asarray(seeds, dtype=np.int64))
+        items_t = torch.as_tensor(np.asarray(items, dtype=np.int64))
+        left = nn.functional.normalize(table[seeds_t], dim=1)
+        right = nn.functional.normalize(table[items_t], dim=1)
+        return (left @ right.T).clamp(min=0).cpu().numpy()
+
     # -- persistence ------------------------------------------------------------------------------
     def _config(self) -> dict[str, Any]:
         return {
@@ -484,6 +608,7 @@ class SASRec(Recommender):
             "text_dim": self.text_dim,
             "stopped": self.stopped,
             "warm_started": self.warm_started,
+            "config_search": self.config_search,
         }
 
     def to_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -508,6 +633,7 @@ class SASRec(Recommender):
         model.history = list(config.get("history", []))
         model.stopped = str(config.get("stopped", ""))
         model.warm_started = str(config.get("warm_started", ""))
+        model.config_search = config.get("config_search")
         model.text_dim = int(config.get("text_dim", 0))
         model.text_init = bool(model.text_dim)
         model.net = model._new_net()
