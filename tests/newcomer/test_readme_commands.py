@@ -105,3 +105,16 @@ def test_the_readme_api_examples_work_as_written_against_a_fresh_demo(live_serve
             env={"KEY": key, "PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=60,
         ).stdout
         assert status in codes, f"README: {shlex.split(command)[:6]}… answered {status}, not {' or '.join(codes)}"
+
+
+def test_the_package_metadata_gives_setuptools_nothing_to_warn_about():
+    """`pip install` printed screens of setuptools deprecation warnings about `project.license` as a table:
+    the licence is an SPDX string (setuptools >= 77), with no licence classifiers beside it."""
+    import tomllib
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    project = pyproject["project"]
+    assert isinstance(project["license"], str) and project["license"] == "MIT"
+    assert not [c for c in project.get("classifiers", []) if c.startswith("License ::")]
+    assert any(re.fullmatch(r"setuptools>=(\d+)", r) and int(r.split(">=")[1]) >= 77
+               for r in pyproject["build-system"]["requires"])
