@@ -16,7 +16,8 @@ background process as the SQLite database records it (kind, status, epochs, how 
 SASRec version is live (its test NDCG@10 and its best validation NDCG@10 per epoch) or `--max-minutes`
 is reached. The server and every process of the demo are stopped at the end: make runs in its own
 session and process group, which is killed; any process left whose working directory is inside the
-clone is killed too (none of anyone else's).
+clone is killed too (none of anyone else's). With --retrain, SASRec is then trained once more in the
+clone (`ai_train sasrec --wait`, a warm start from the live version, as a nightly retrain would) and timed.
 
 Prints the timeline and a JSON summary (also written to --json).
 """
@@ -233,6 +234,7 @@ def main() -> int:
     parser.add_argument("--shared", type=Path, default=here.parent / "shared", help="the folder holding data/")
     parser.add_argument("--demo-args", default="", help="make demo's DEMO_ARGS (default: the full data)")
     parser.add_argument("--max-minutes", type=float, default=19.0, help="give up waiting for SASRec after this")
+    parser.add_argument("--retrain", action="store_true", help="then time a warm-started SASRec retrain in the clone")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
@@ -269,10 +271,27 @@ def main() -> int:
         summary["load_end"] = loadavg()
         summary["timeline"] = timeline.events
         summary["killed_after_group"] = stop(process, clone)
+        if args.retrain and "sasrec" in summary:
+            summary["retrain"] = retrain_sasrec(clone, db, env)
         print(json.dumps(summary, indent=2), flush=True)
         if args.json:
             args.json.write_text(json.dumps(summary, indent=2))
     return 0 if "error" not in summary else 1
+
+
+def retrain_sasrec(clone: Path, db: Path, env: dict[str, str]) -> dict:
+    """`ai_train sasrec --wait` in the stopped demo: a warm start from the live version; wall time and how it ended."""
+    started, load = time.monotonic(), loadavg()
+    done = subprocess.run([".venv/bin/python", "manage.py", "ai_train", "sasrec", "--wait"], cwd=clone, env=env,
+                          capture_output=True, text=True)
+    wall = round(time.monotonic() - started, 1)
+    last = [r for r in training_runs(db) if r["kind"] == "sasrec"][-1]
+    result = {"command": ".venv/bin/python manage.py ai_train sasrec --wait", "wall_s": wall, "rc": done.returncode,
+              "load_start": load, "load_end": loadavg(), "status_detail": last["status_detail"],
+              "version": last["version"], "version_status": last["version_status"],
+              "test_metrics": json.loads(last["version_metrics"] or "{}"), **best_validation(last)}
+    print(f"retrain: {result}", flush=True)
+    return result
 
 
 if __name__ == "__main__":
