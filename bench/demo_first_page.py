@@ -272,7 +272,10 @@ def main() -> int:
         summary["timeline"] = timeline.events
         summary["killed_after_group"] = stop(process, clone)
         if args.retrain and "sasrec" in summary:
-            summary["retrain"] = retrain_sasrec(clone, db, env)
+            try:
+                summary["retrain"] = retrain_sasrec(clone, db, env)
+            except Exception as exc:  # the figures above are still worth printing
+                summary["retrain"] = {"error": repr(exc)}
         print(json.dumps(summary, indent=2), flush=True)
         if args.json:
             args.json.write_text(json.dumps(summary, indent=2))
