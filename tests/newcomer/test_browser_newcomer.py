@@ -87,8 +87,11 @@ def test_no_console_errors_on_storefront_and_admin_pages(shop, browser_page):
     page.get_by_label("Username").fill("boss")
     page.get_by_label("Password").fill("pw-for-the-test-1")
     page.get_by_role("button", name="Log in").click()
-    for path in ["/admin/", "/admin/ai/trainingrun/", "/admin/ai/modelversion/", "/admin/shop/product/",
-                 f"/admin/shop/product/{shop[0].pk}/change/", "/admin/shop/order/"]:
+    for path in ["/admin/", "/admin/ai/trainingrun/", "/admin/ai/trainingrun/train/", "/admin/ai/modelversion/",
+                 "/admin/ai/event/", "/admin/ai/recommendation-performance/", "/admin/ai/labelset/",
+                 "/admin/ai/conversation/", "/admin/shop/product/", f"/admin/shop/product/{shop[0].pk}/change/",
+                 "/admin/shop/order/", "/admin/shop/purchaseorder/", "/admin/shop/purchaseorder/reorder/",
+                 "/admin/shop/purchaseorder/overstock/", "/admin/shop/purchaseorder/forecast/", "/admin/shop/apikey/"]:
         page.goto(page.base_url + path)
         page.wait_for_load_state("load")
         assert page.locator("#content").count() == 1, path
