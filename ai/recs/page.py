@@ -51,6 +51,25 @@ def mark_shown(request, product_ids: Iterable[int]) -> None:
     page_context(request).add(product_ids)
 
 
+def whole_rows(count: int, columns: Iterable[int]) -> int:
+    """How many of `count` products to show in a grid with these column counts (one per breakpoint) so
+    that no breakpoint leaves a ragged last row: the largest number up to `count` that at every column
+    count either fits in one row or fills whole rows (columns 4 and 2: 1, 2, 4, 8, 12…; 3 gives 2, 7 gives 4)."""
+    widths = [int(c) for c in columns if int(c) > 0]
+    for shown in range(max(int(count), 0), 0, -1):
+        if all(shown <= c or shown % c == 0 for c in widths):
+            return shown
+    return 0
+
+
+def parse_columns(value: Any) -> list[int]:
+    """`rows_of` from a template: 4, "4" or "4,2" -> [4] or [4, 2]; raises ValueError on anything else."""
+    columns = [value] if isinstance(value, int) else [int(part) for part in str(value).split(",")]
+    if not columns or any(c < 1 for c in columns):
+        raise ValueError(f"rows_of must be column counts of at least 1, not {value!r}")
+    return columns
+
+
 def _api_key(caller: str, page: str) -> str:
     return f"ai:page:{caller}:{page}"
 

@@ -1,4 +1,4 @@
-"""`{% load ai_recs %}{% recommendations "placement" [product=... items=... limit=...] %}`
+"""`{% load ai_recs %}{% recommendations "placement" [product=... items=... limit=... rows_of="4,2"] %}`
 
 The plug-in's public way for a shop's templates to show recommendations. It reads the shopper from
 the request (user, visitor id, basket), the viewed product from `product=` or the template's `product`
@@ -6,10 +6,13 @@ variable, and the order just placed from `items=` or the template's `order` vari
 ai/templates/ai/recommendations.html (override `ai/recommendations.html` in the shop's templates, or its
 classes in the shop's CSS, to restyle), or nothing when the list is empty. The block carries its own minimal
 stylesheet (ai/static/ai/ai.css) and the beacon script (ai/static/ai/beacon.js, which sends impressions and
-clicks from the data attributes), each linked once per page.
+clicks from the data attributes), each linked once per page. `rows_of` names the column counts of the
+grid the shop shows the block in (one per breakpoint): a list that would leave a ragged last row at one
+of them is cut to one row or whole rows (`ai.recs.page.whole_rows`), the lowest-ranked products first.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -17,7 +20,7 @@ from django import template
 from django.conf import settings
 
 from ai.conf import ai_settings
-from ai.recs.page import page_context
+from ai.recs.page import page_context, parse_columns, whole_rows
 from ai.recs.service import RecommendationError, recommend
 
 logger = logging.getLogger(__name__)
@@ -67,11 +70,11 @@ def reason_for(recs: Any, product: Any) -> str:
 
 
 @register.inclusion_tag("ai/recommendations.html", takes_context=True)
-def recommendations(context, placement: str, product=None, items=None, limit=None) -> dict[str, Any]:
+def recommendations(context, placement: str, product=None, items=None, limit=None, rows_of=None) -> dict[str, Any]:
     """The block's context. Whatever fails on the way (the adapter, the database, the registry, a model), the
     page renders without the block and the error is logged; with DEBUG on, the error shows."""
     try:
-        return _recommendations(context, placement, product, items, limit)
+        return _recommendations(context, placement, product, items, limit, rows_of)
     except Exception:
         if settings.DEBUG:
             raise
@@ -79,7 +82,7 @@ def recommendations(context, placement: str, product=None, items=None, limit=Non
         return {"recs": None}
 
 
-def _recommendations(context, placement: str, product, items, limit) -> dict[str, Any]:
+def _recommendations(context, placement: str, product, items, limit, rows_of=None) -> dict[str, Any]:
     request = context.get("request")
     empty: dict[str, Any] = {"recs": None}
     if request is None:
@@ -120,6 +123,10 @@ def _recommendations(context, placement: str, product, items, limit) -> dict[str
             raise
         logger.warning("bad {%% recommendations %%} call: placement=%r product=%r", placement, product)
         return empty
+    if rows_of is not None:
+        shown = whole_rows(len(recs.items), parse_columns(rows_of))
+        if shown < len(recs.items):
+            recs = dataclasses.replace(recs, items=recs.items[:shown])
     page.add(item.id for item in recs.items)
     # The stylesheet and the beacon script once per page, however many blocks the page has.
     include_assets = bool(recs.items) and not getattr(request, "_ai_assets_included", False)

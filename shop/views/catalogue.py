@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from ai import tracking
-from ai.recs.page import mark_shown
+from ai.recs.page import mark_shown, whole_rows
 from shop.forms import SORT_ORDERING, AddToBasketForm, ListingForm
 from shop.models import Category, Product
 from shop.search import normalise_query, search_products
@@ -15,6 +15,7 @@ from shop.services.product_facts import product_facts
 from .utils import paginate, url_text
 
 BESTSELLER_COUNT = 8  # full rows of 4 or 2 (see .product-grid)
+GRID_COLUMNS = (4, 2)  # .product-grid's columns in static/css/shop.css: wide screens, below 860 px
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -22,6 +23,7 @@ def home(request: HttpRequest) -> HttpResponse:
     bestsellers = list(
         Product.objects.active().in_stock().order_by("-units_sold", "-created_at", "pk")[:BESTSELLER_COUNT]
     )
+    bestsellers = bestsellers[: whole_rows(len(bestsellers), GRID_COLUMNS)]  # a young shop: no ragged row
     mark_shown(request, (p.pk for p in bestsellers))  # the page's recommendation blocks will not repeat them
     return render(
         request, "shop/home.html", {"categories": categories, "top_categories": categories, "bestsellers": bestsellers}

@@ -87,9 +87,75 @@ def test_no_console_errors_on_storefront_and_admin_pages(shop, browser_page):
     page.get_by_label("Username").fill("boss")
     page.get_by_label("Password").fill("pw-for-the-test-1")
     page.get_by_role("button", name="Log in").click()
-    for path in ["/admin/", "/admin/ai/trainingrun/", "/admin/ai/modelversion/", "/admin/shop/product/",
-                 f"/admin/shop/product/{shop[0].pk}/change/", "/admin/shop/order/"]:
+    for path in ["/admin/", "/admin/ai/trainingrun/", "/admin/ai/trainingrun/train/", "/admin/ai/modelversion/",
+                 "/admin/ai/event/", "/admin/ai/recommendation-performance/", "/admin/ai/labelset/",
+                 "/admin/ai/conversation/", "/admin/shop/product/", f"/admin/shop/product/{shop[0].pk}/change/",
+                 "/admin/shop/order/", "/admin/shop/purchaseorder/", "/admin/shop/purchaseorder/reorder/",
+                 "/admin/shop/purchaseorder/overstock/", "/admin/shop/purchaseorder/forecast/", "/admin/shop/apikey/"]:
         page.goto(page.base_url + path)
         page.wait_for_load_state("load")
         assert page.locator("#content").count() == 1, path
     assert errors == []
+
+
+def sign_in_as_superuser(page) -> None:
+    boss = StaffFactory(username="boss", is_superuser=True)
+    boss.set_password("pw-for-the-test-1")
+    boss.save()
+    page.goto(page.base_url + "/admin/login/")
+    page.get_by_label("Username").fill("boss")
+    page.get_by_label("Password").fill("pw-for-the-test-1")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state("load")
+
+
+def test_a_run_stopped_at_its_time_cap_says_so_on_its_page(shop, browser_page):
+    from ai.models import TrainingRun
+
+    run = TrainingRun.objects.create(
+        kind="sasrec", status=TrainingRun.Status.SUCCEEDED, epoch=19, progress=100.0,
+        status_detail="stopped at max_seconds after 19 of 40 epochs",
+        loss_curve=[{"step": 0, "epoch": e, "loss": 8.0 - e / 10, "val_ndcg": e / 200} for e in range(1, 20)],
+    )
+    page = browser_page
+    errors = console_errors(page)
+    sign_in_as_superuser(page)
+    page.goto(f"{page.base_url}/admin/ai/trainingrun/{run.pk}/change/")
+    detail = page.locator(".field-status_detail")
+    assert "stopped at max_seconds after 19 of 40 epochs" in detail.inner_text()
+    assert detail.is_visible()
+    # A history record: no Save or Delete on its page.
+    assert page.locator('input[name="_save"], a.deletelink').count() == 0
+    assert errors == []
+
+
+# (viewport width, columns of the product grids there: 4 on wide screens, 2 below 860 px)
+WIDTHS = [(1280, 4), (800, 2), (390, 2)]
+
+
+@pytest.mark.parametrize("width, columns", WIDTHS)
+def test_fixed_lists_fill_whole_rows_of_their_grid_at_every_width(shop, browser_page, width, columns):
+    """Bestsellers and each recommendation block are one row, or whole rows: never a ragged last row."""
+    for product in shop[12:17]:  # seven more products in the viewed product's category: "Similar products"
+        product.category = shop[0].category
+        product.save()
+    make_popular(shop[:20])
+    for shopper in range(8):
+        add_events(f"pair-{shopper}", [shop[0].pk, shop[1].pk, shop[2].pk], event_type="purchase")
+    data = build_interactions()
+    register_live("cooccurrence", CoOccurrence(neighbours=10, recency=1.0).fit(data), data.item_keys)
+    page = browser_page
+    page.set_viewport_size({"width": width, "height": 900})
+    grids_seen = []
+    for path in ["/", shop[0].get_absolute_url()]:
+        page.goto(page.base_url + path)
+        grids = page.locator(".product-grid, .ai-recs-grid")
+        for g in range(grids.count()):
+            tops = grids.nth(g).evaluate("el => Array.from(el.children).map(c => Math.round(c.getBoundingClientRect().top))")
+            rows = sorted(set(tops))
+            where = f"{path}, grid {g}: {len(tops)} products at {width}px"
+            assert tops.count(rows[0]) == min(columns, len(tops)), where  # the grid has its columns
+            assert len(rows) == 1 or len(tops) % columns == 0, where  # one row, or only whole rows
+            grids_seen.append(len(tops))
+    # Bestsellers, "Popular right now", "Customers also bought" and "Similar products" (seven candidates).
+    assert len(grids_seen) == 4, grids_seen

@@ -86,7 +86,7 @@ class Command(BaseCommand):
         if skipped:
             self.stdout.write(f"  lines left out: {skipped}")
         self.stdout.write(f"  staff account: {staff.username}; demo customer: {customer.username if customer else '-'}")
-        self.stdout.write(f"  demo API key: {'created' if key.created else 'kept'} (see `manage.py demo_credentials`)")
+        self.stdout.write(f"  demo API key: {'created' if key.created else 'kept'} (see `.venv/bin/python manage.py demo_credentials`)")
 
         call_command(
             "ai_backfill_events", no_progress=not progress, verbosity=options["verbosity"], stdout=self.stdout, stderr=self.stderr
