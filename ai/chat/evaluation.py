@@ -1,8 +1,9 @@
 """`manage.py ai_eval intents --data FILE [--json] [--threshold auto|FLOAT] [--cv K] [--option NAME=VALUE]`
 
-Trains the class the `chat_intent` kind serves (ai.chat.intent_model: MiniLM + head, threshold chosen on the
-`val` split, or on a stratified 15 % of `train` when the file has none) on `train`, and the baseline, frozen
-all-MiniLM-L6-v2 sentence embeddings + scikit-learn logistic regression (threshold chosen the same way), and
+Trains the class the `chat_intent` kind serves (ai.chat.intent_model: MiniLM + head, a threshold on its
+in-scope score, by default the energy of the in-scope logits, chosen on the `val` split, or on a stratified 15 % of `train` when the file has none) on `train`, and the baseline, frozen
+all-MiniLM-L6-v2 sentence embeddings + scikit-learn logistic regression (threshold on its top probability,
+chosen by the same rule), and
 reports both on `test`: accuracy and macro-F1 (unsure answers count as `oos`), in-scope accuracy and
 out-of-scope recall when the file has `oos` labels, the threshold, fit seconds, and p50/p95 milliseconds
 to classify one message end to end. `--cv K`: stratified K-fold cross-validation over train+val, mean ± sd.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -111,8 +113,9 @@ def latency(predict: Callable[[list[str]], np.ndarray], texts: list[str], repeat
     return float(np.percentile(timings, 50)), float(np.percentile(timings, 95))
 
 
-def row(name: str, proba: np.ndarray, data: IntentsData, threshold: float, fit_s: float, p50: float, p95: float) -> dict:
-    metrics = intent_model.threshold_metrics(proba, data.test.targets, data.labels, threshold)
+def row(name: str, proba: np.ndarray, data: IntentsData, threshold: float, fit_s: float, p50: float, p95: float,
+        scores: np.ndarray | None = None) -> dict:
+    metrics = intent_model.threshold_metrics(proba, data.test.targets, data.labels, threshold, scores)
     result: dict[str, Any] = {"model": name}
     for key in KEYS[1:]:
         result[key] = metrics.get(key)
@@ -123,14 +126,12 @@ def row(name: str, proba: np.ndarray, data: IntentsData, threshold: float, fit_s
     return result
 
 
-def _threshold(fixed: float | None, val_proba: np.ndarray, val: Split, labels: list[str], oos_recall: float | None) -> float:
+def _threshold(fixed: float | None, val_proba: np.ndarray, val: Split, labels: list[str], options: dict,
+               scores: np.ndarray | None = None) -> float:
     if fixed is not None:
         return fixed
-    return intent_model.choose_threshold(val_proba, val.targets, labels, oos_recall=oos_recall)
-
-
-def _oos_recall(options: dict) -> float | None:
-    return float(options.get("oos_recall") or 0) or None
+    return intent_model.choose_threshold(val_proba, val.targets, labels, scores=scores,
+                                         **intent_model.threshold_targets({**intent_model.DEFAULT_OPTIONS, **options}))
 
 
 def evaluate_served(data: IntentsData, *, fixed: float | None, options: dict, device: str, log) -> dict:
@@ -152,12 +153,13 @@ def evaluate_served(data: IntentsData, *, fixed: float | None, options: dict, de
     weights = intent_model.oos_class_weights(train_targets, data.labels)
     classifier.fit_features({intent_model.TASK: features}, {intent_model.TASK: train_targets}, progress=progress,
                             class_weights={intent_model.TASK: weights} if weights else None)
-    threshold = _threshold(fixed, classifier.predict_proba(val.texts), val, data.labels, _oos_recall(options))
+    served = intent_model.ServedIntentModel(classifier, data.labels, 0.5, score=str(options["oos_score"]))
+    val_proba, val_scores = served.proba_and_scores(val.texts)
+    served.threshold = _threshold(fixed, val_proba, val, data.labels, options, val_scores)
     fit_s = time.monotonic() - started
-    served = intent_model.ServedIntentModel(classifier, data.labels, threshold)
-    proba = served.predict_proba(data.test.texts)
+    proba, scores = served.proba_and_scores(data.test.texts)
     p50, p95 = latency(lambda texts: served.analyse(texts[0])[0][None], data.test.texts)  # as the chat serves it
-    return row(SERVED, proba, data, threshold, fit_s, p50, p95)
+    return row(SERVED, proba, data, served.threshold, fit_s, p50, p95, scores)
 
 
 class MiniLMLogisticRegression:
@@ -185,12 +187,13 @@ class MiniLMLogisticRegression:
         return proba
 
 
-def evaluate_baseline(data: IntentsData, *, fixed: float | None, seed: int, oos_recall: float | None = None) -> dict:
+def evaluate_baseline(data: IntentsData, *, fixed: float | None, seed: int, options: dict | None = None) -> dict:
+    """The baseline, thresholded on its top probability with the same targets as the served model."""
     train, val = carve_validation(data, seed)
     started = time.monotonic()
     baseline = MiniLMLogisticRegression().fit(train.texts, train.targets)
     k = len(data.labels)
-    threshold = _threshold(fixed, baseline.predict_proba(val.texts, k), val, data.labels, oos_recall)
+    threshold = _threshold(fixed, baseline.predict_proba(val.texts, k), val, data.labels, options or {})
     fit_s = time.monotonic() - started
     proba = baseline.predict_proba(data.test.texts, k)
     p50, p95 = latency(lambda texts: baseline.predict_proba(texts, k), data.test.texts)
@@ -249,20 +252,25 @@ def add_intents_arguments(parser) -> None:
     parser.add_argument("--data", help="intents: CSV (or .csv.gz) with text,label,split")
     parser.add_argument("--json", action="store_true", help="one JSON object per model per line")
     parser.add_argument("--device", default=None, help="torch device for the served model (default cpu)")
-    parser.add_argument("--threshold", default="auto", help="intents: 'auto' (chosen on val) or a number in [0, 1)")
+    parser.add_argument("--threshold", default="auto",
+                        help="intents: 'auto' (chosen on val) or a number: on the in-scope score (in [0, 1) with oos_score=max_prob)")
     parser.add_argument("--cv", type=int, default=0, help="intents: stratified K-fold cross-validation over train+val")
     parser.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
                         help="intents: a chat_intent training option, e.g. train_layers=2 (repeatable)")
 
 
-def _parse_threshold(value: str) -> float | None:
+def _parse_threshold(value: str, *, probability: bool = True) -> float | None:
+    """None for 'auto', else the number: on the served model's in-scope score, so in [0, 1) when that is a
+    probability (oos_score=max_prob); any finite number for the energy score."""
     if value == "auto":
         return None
     try:
         threshold = float(value)
     except ValueError:
         raise ValueError(f"--threshold must be 'auto' or a number, not {value!r}") from None
-    if not 0 <= threshold < 1:
+    if not math.isfinite(threshold):
+        raise ValueError("--threshold must be a finite number")
+    if probability and not 0 <= threshold < 1:
         raise ValueError("--threshold must be at least 0 and below 1")
     return threshold
 
@@ -287,8 +295,12 @@ def run_intents(command, options: dict) -> None:
     if not options.get("data"):
         raise CommandError("ai_eval intents needs --data FILE")
     try:
-        fixed = _parse_threshold(options["threshold"])
         training = _parse_options(options["option"])
+        score = str(training.get("oos_score", intent_model.DEFAULT_OPTIONS["oos_score"]))
+        if score not in intent_model.OOS_SCORES:
+            raise ValueError(f"--option oos_score must be one of {', '.join(intent_model.OOS_SCORES)}")
+        fixed = _parse_threshold(options["threshold"], probability=score == "max_prob")
+        baseline_fixed = score == "max_prob"  # the baseline's score is its top probability: else chosen on val
         if options["cv"] and options["cv"] < 2:
             raise ValueError("--cv must be at least 2")
         data = read_intents(options["data"])
@@ -300,8 +312,7 @@ def run_intents(command, options: dict) -> None:
         f"{len(data.test.texts)} test texts" + (f" ({data.skipped} rows with labels not in train skipped)" if data.skipped else ""))
     rows = [
         evaluate_served(data, fixed=fixed, options=training, device=device, log=log),
-        evaluate_baseline(data, fixed=fixed, seed=int(training.get("seed", 0)),
-                          oos_recall=_oos_recall({**intent_model.DEFAULT_OPTIONS, **training})),
+        evaluate_baseline(data, fixed=fixed if baseline_fixed else None, seed=int(training.get("seed", 0)), options=training),
     ]
     if options["cv"]:
         try:

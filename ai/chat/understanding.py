@@ -35,7 +35,7 @@ class IntentModel(Protocol):
 class Understanding:
     intent: str  # the likeliest intent ("" without a model)
     confidence: float
-    understood: bool  # confidence at or above the model's threshold
+    understood: bool  # in-scope score (default: the confidence) at or above the model's threshold, not `oos`
     candidates: list[tuple[str, float]] = field(default_factory=list)  # the likeliest three, best first
     model_version_id: int | None = None
     # The message's frozen MiniLM sentence embedding, finished from the encoder layers the intent model
@@ -46,16 +46,19 @@ class Understanding:
 def classify(model: IntentModel, text: str, *, version_id: int | None = None) -> Understanding:
     analyse = getattr(model, "analyse", None)
     sentence_vector = None
+    score: float | None = None
     with torch_threads(CHAT_TORCH_THREADS):
         if analyse is not None:
-            row, sentence_vector = analyse(text)
+            row, score, sentence_vector = analyse(text)
         else:
             row = model.predict_proba([text])[0]
     probs = np.asarray(row, dtype=np.float64)
     order = np.argsort(-probs)[:3]
     candidates = [(model.labels[i], float(probs[i])) for i in order]
     intent, confidence = candidates[0]
-    understood = confidence >= float(model.threshold) and intent != "oos"
+    # The model's in-scope score (ServedIntentModel.analyse: the energy of the in-scope logits by default);
+    # a model without one is judged on its top probability.
+    understood = (confidence if score is None else score) >= float(model.threshold) and intent != "oos"
     return Understanding(intent, confidence, understood, candidates, version_id, sentence_vector)
 
 

@@ -1,8 +1,8 @@
 """The `chat_intent` kind: the support chat's intent model, trained on the chat intents label set.
 
 It reuses the `text_classifier` machinery (ai.textclf on all-MiniLM-L6-v2, the label set's gold labels,
-the evaluation report) and adds what the chat needs: a confidence threshold chosen on the validation
-split (the set's `val` items, else a stratified 15 % of the training items) below which the bot asks
+the evaluation report) and adds what the chat needs: a threshold on an in-scope score (see
+ai.chat.intent_model) chosen on the validation split (the set's `val` items, else a stratified 15 % of the training items) below which the bot asks
 instead of answering. Registered under the one name `chat_intent`, promoted and rolled back like every kind.
 """
 from __future__ import annotations
@@ -31,15 +31,18 @@ class ChatIntentKind(TextClassifierKind):
         "batch_size": 32,
         "lr": 0.0,
         "warmup": 0.06,  # share of the steps with a rising learning rate
-        # The threshold catches at least this share of the val split's out-of-scope examples (0: balance
-        # in-scope accuracy and out-of-scope recall instead).
+        # What the threshold applies to: "energy" (log-sum-exp of the in-scope logits) or "max_prob".
+        "oos_score": "energy",
+        # The threshold meets both targets on the val split with the largest weaker margin (see
+        # ai.chat.intent_model.choose_threshold); in_scope_accuracy 0: out-of-scope recall alone.
         "oos_recall": 0.9,
+        "in_scope_accuracy": 0.95,
         "test_size": 0.2,
         "seed": 0,
     }
     option_ranges = {
         "epochs": (0, 200), "max_length": (8, 256), "batch_size": (1, 1024), "lr": (0.0, 0.99),
-        "warmup": (0.0, 0.5), "oos_recall": (0.0, 1.0), "test_size": (0.05, 0.5), "seed": (0, 2**31 - 1),
+        "warmup": (0.0, 0.5), "oos_recall": (0.0, 1.0), "in_scope_accuracy": (0.0, 1.0), "test_size": (0.05, 0.5), "seed": (0, 2**31 - 1),
     }
 
     def slugs(self, options: dict[str, Any]) -> list[str]:
@@ -52,12 +55,16 @@ class ChatIntentKind(TextClassifierKind):
 
     def clean_options(self, options: dict[str, Any]) -> dict[str, Any]:
         from ai.annotation.data import gold_data
+        from ai.chat import intent_model
         from ai.models import LabelSet
 
         cleaned = ModelKind.clean_options(self, options)
         cleaned["train_layers"] = str(cleaned["train_layers"]).strip().lower()
         if cleaned["train_layers"] not in TRAIN_LAYER_CHOICES:
             raise ValueError("Option 'train_layers' must be 0 to 6 or 'all'")
+        cleaned["oos_score"] = str(cleaned["oos_score"]).strip().lower()
+        if cleaned["oos_score"] not in intent_model.OOS_SCORES:
+            raise ValueError(f"Option 'oos_score' must be one of {', '.join(intent_model.OOS_SCORES)}")
         slug = self.slugs(cleaned)[0]
         label_set = LabelSet.objects.filter(slug=slug).first()
         if label_set is None:
@@ -105,10 +112,10 @@ class ChatIntentKind(TextClassifierKind):
                 val_texts=[texts[i] for i in val], val_targets=[data.targets[i] for i in val],
                 options=options, device=str(ctx.device), progress=progress,
             )
-        proba = model.predict_proba([texts[i] for i in test])
+        proba, scores = model.proba_and_scores([texts[i] for i in test])
         truth = [data.targets[i] for i in test]
         report = evaluation_report(truth, proba, data.label_names)
-        at_threshold = intent_model.threshold_metrics(proba, truth, data.label_names, model.threshold)
+        at_threshold = intent_model.threshold_metrics(proba, truth, data.label_names, model.threshold, scores)
         p50, p95 = intent_model.latency_ms(model, [texts[i] for i in test], repeat=30)
         report.update(n_train=len(train), n_val=len(val), fit_s=model.info["fit_s"], at_threshold=at_threshold,
                       p50_ms=round(p50, 2), p95_ms=round(p95, 2))
@@ -118,10 +125,10 @@ class ChatIntentKind(TextClassifierKind):
                         if value is not None and key != "threshold"})
         metrics.update(threshold=model.threshold, fit_s=model.info["fit_s"], p95_ms=round(p95, 2))
         ctx.log(f"held-out accuracy {report['accuracy']:.4f}, macro-F1 {report['macro_f1']:.4f}, "
-                f"threshold {model.threshold:.2f}")
+                f"threshold {model.threshold:.2f} on {model.score}")
         ctx.report(progress=100)
         tensors, config = model.classifier.to_state()
-        config.update(threshold=model.threshold, label_set={"id": label_set.pk, "slug": slug, "label_ids": data.label_ids})
+        config.update(threshold=model.threshold, oos_score=model.score, label_set={"id": label_set.pk, "slug": slug, "label_ids": data.label_ids})
         summary = {"items": len(texts), "train": len(train), "val": len(val), "test": len(test), "label_set": slug}
         return TrainedModel(tensors=tensors, config=config, metrics=metrics, data_summary=summary,
                             report={"label_sets": {slug: report}})
@@ -132,4 +139,6 @@ class ChatIntentKind(TextClassifierKind):
 
         classifier = TextClassifier.from_state(tensors, config)
         task = config["tasks"][0]
-        return ServedIntentModel(classifier, list(task["labels"]), float(config.get("threshold", 0.5)), task["name"])
+        # Versions trained before the energy score have no "oos_score": their threshold is on the top probability.
+        return ServedIntentModel(classifier, list(task["labels"]), float(config.get("threshold", 0.5)), task["name"],
+                                 score=str(config.get("oos_score", "max_prob")))

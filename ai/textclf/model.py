@@ -415,6 +415,16 @@ class TextClassifier(nn.Module):
         k = len(self.tasks[task].labels)
         return np.concatenate(parts) if parts else np.zeros((0, k))
 
+    @torch.no_grad()
+    def predict_logits_features(self, features: Features, task: str | None = None, *, batch_size: int = 256) -> np.ndarray:
+        """The task's logits (before the softmax or sigmoids), one row per item."""
+        task = self._task(task)
+        if self.training:
+            self.eval()
+        parts = [self.logits(features.subset(range(start, min(start + batch_size, len(features)))), task).float().cpu().numpy()
+                 for start in range(0, len(features), batch_size)]
+        return np.concatenate(parts) if parts else np.zeros((0, len(self.tasks[task].labels)), dtype=np.float32)
+
     def predict_proba(self, texts: Sequence[str], task: str | None = None) -> np.ndarray:
         """Class probabilities, one row per text (softmax; independent sigmoids for multi-label)."""
         return self.predict_proba_features(self.features(texts), task)

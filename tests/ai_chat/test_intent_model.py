@@ -101,11 +101,15 @@ def test_seed_train_serve(db, settings):
     assert report["n"] == 10 and report["n_train"] == 25 and report["n_val"] == 5
     assert set(report["per_label"]) == {"track_order", "cancel_order", "check_refund_policy", "contact_human_agent", "oos"}
     assert len(report["confusion_matrix"]) == 5 and report["macro_auc"] is not None
-    assert 0 <= version.metrics["threshold"] < 1
+    assert version.config["oos_score"] == "energy" and np.isfinite(version.metrics["threshold"])
     assert version.metrics["accuracy"] >= 0.6
     registry.promote(version)
     understood = understand("where is my parcel")
     assert understood.intent == "track_order" and understood.model_version_id == version.pk
+    served = registry.live_loaded("chat_intent").model
+    assert served.score == "energy" and served.threshold == pytest.approx(version.metrics["threshold"])
+    _, score, _ = served.analyse("where is my parcel")
+    assert understood.understood == (score >= served.threshold)
 
 
 @pytest.mark.slow
@@ -125,7 +129,9 @@ def test_ai_eval_intents_json_reports_both_models(tmp_path):
     [
         ([], "needs --data FILE"),
         (["--data", "/nonexistent.csv"], "no such file"),
-        (["--data", str(DATA), "--threshold", "1.5"], "at least 0 and below 1"),
+        (["--data", str(DATA), "--threshold", "1.5", "--option", "oos_score=max_prob"], "at least 0 and below 1"),
+        (["--data", str(DATA), "--threshold", "nan"], "finite number"),
+        (["--data", str(DATA), "--option", "oos_score=mahalanobis"], "oos_score must be one of"),
         (["--data", str(DATA), "--option", "depth=3"], "use NAME=VALUE with NAME one of"),
         (["--data", str(DATA), "--cv", "1"], "--cv must be at least 2"),
     ],
@@ -191,3 +197,56 @@ def test_class_weights_change_what_the_heads_learn():
         model.fit_features({"t": features}, {"t": targets}, class_weights={"t": weights} if weights else None)
         probs.append(model.predict_proba_features(features, "t")[:, 1].mean())
     assert probs[1] < probs[0]  # a lighter out-of-scope class is predicted less
+
+
+def test_energy_is_the_log_sum_exp_of_the_in_scope_logits():
+    labels = ["a", "oos", "b"]
+    logits = np.array([[2.0, 9.0, 1.0], [2.0, -5.0, 1.0], [8.0, 0.0, 7.0]])
+    energy = intent_model.in_scope_scores(logits, labels, "energy")
+    assert energy == pytest.approx(np.log(np.exp(logits[:, [0, 2]]).sum(axis=1)))
+    assert energy[0] == pytest.approx(energy[1])  # the oos logit plays no part
+    assert energy[2] > energy[0] + 5  # large in-scope logits: in scope
+    top = intent_model.in_scope_scores(logits, labels, "max_prob")
+    assert top == pytest.approx(np.exp(logits).max(axis=1) / np.exp(logits).sum(axis=1))
+    with pytest.raises(ValueError, match="oos_score must be one of"):
+        intent_model.in_scope_scores(logits, labels, "mahalanobis")
+
+
+def test_with_both_targets_the_threshold_maximises_the_weaker_margin():
+    labels = ["a", "b", "oos"]
+    # 100 in-scope examples (all classified right) with scores 1.5, 2.5, ..., 100.5 and 20 out-of-scope ones
+    # with scores 0.5, 0.7, ..., 4.3: a threshold that refuses out-of-scope examples refuses a few in-scope ones.
+    scores = np.concatenate([np.arange(100) + 1.5, 0.5 + 0.2 * np.arange(20)])
+    proba = np.tile([0.6, 0.3, 0.1], (120, 1))
+    truth = np.array([0] * 100 + [2] * 20)
+    threshold = intent_model.choose_threshold(proba, truth, labels, scores=scores, oos_recall=0.9, in_scope_accuracy=0.95)
+    metrics = intent_model.threshold_metrics(proba, truth, labels, threshold, scores)
+    # Catching all 20 refuses 1.5, 2.5 and 3.5 (in-scope accuracy 0.97): margins (1 - 0.9) / sqrt(0.09 / 20)
+    # = 1.49 and (0.97 - 0.95) / sqrt(0.0475 / 100) = 0.92 standard errors; catching 19 costs as much (0.75
+    # and 0.92), catching 15 refuses two (-2.2 and 1.38): all 20, the weaker margin largest.
+    assert (metrics["oos_recall"], metrics["in_scope_accuracy"]) == (1.0, 0.97)
+    # Asked for 0.98 in scope, the only threshold that meets both targets gives up a quarter of the recall.
+    threshold = intent_model.choose_threshold(proba, truth, labels, scores=scores, oos_recall=0.75, in_scope_accuracy=0.98)
+    metrics = intent_model.threshold_metrics(proba, truth, labels, threshold, scores)
+    assert (metrics["oos_recall"], metrics["in_scope_accuracy"]) == (0.75, 0.98)
+
+
+def test_the_chat_understands_by_the_in_scope_score_not_the_probability():
+    from ai.chat.understanding import classify
+
+    class Scored:
+        labels = ["track_order", "cancel_order", "oos"]
+        threshold = 5.0
+
+        def __init__(self, proba, score):
+            self.proba, self.score = np.array(proba), score
+
+        def analyse(self, text):
+            return self.proba, self.score, lambda max_length: None
+
+    sure_but_far = classify(Scored([0.98, 0.01, 0.01], 3.0), "what is the capital of peru")
+    assert sure_but_far.intent == "track_order" and sure_but_far.confidence == pytest.approx(0.98)
+    assert not sure_but_far.understood  # a confident softmax, but a low energy: out of scope
+    unsure_but_near = classify(Scored([0.55, 0.44, 0.01], 7.0), "where is my order")
+    assert unsure_but_near.understood
+    assert not classify(Scored([0.1, 0.1, 0.8], 9.0), "hello").understood  # oos the likeliest: never

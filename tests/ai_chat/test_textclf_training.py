@@ -39,7 +39,7 @@ def test_one_message_encoding_is_shared_by_the_intent_and_the_sentence_embedding
     expected_vectors = embed_texts(texts, max_length=64)
     expected_proba = model.predict_proba(texts, "t")
     for row, text in enumerate(texts):
-        proba, sentence_vector = served.analyse(text)
+        proba, _, sentence_vector = served.analyse(text)
         # The intent from the shared pass is the one the batch path gives (same float16 rounding).
         assert np.abs(proba - expected_proba[row]).max() < 1e-5
         vector = sentence_vector(64)
@@ -54,6 +54,6 @@ def test_a_message_longer_than_the_classifier_reads_is_not_shared():
     model = TextClassifier({"t": ["a", "b"]}, ClassifierConfig(train_layers=2, max_length=8))
     served = ServedIntentModel(model, ["a", "b"], 0.5, task="t")
     long_text = "please tell me where my order with the brass lantern and two candles has got to"
-    proba, sentence_vector = served.analyse(long_text)
+    proba, _, sentence_vector = served.analyse(long_text)
     assert np.abs(proba - model.predict_proba([long_text], "t")[0]).max() < 1e-5  # cut to 8 tokens alike
     assert sentence_vector(64) is None  # retrieval reads more of it: it must encode the message itself
