@@ -11,15 +11,14 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import torch
 
 from ai.adapter import ProductInfo
 from ai.conf import ai_settings
+from ai.device import torch_threads
 
 from . import blend, caches, diversify, rules
 from .explain import Explanation, explain
@@ -77,18 +76,6 @@ def reset_caches() -> None:
     rules.clear_catalogue_cache()
 
 
-@contextmanager
-def _torch_threads(count: int):
-    previous = torch.get_num_threads()
-    if previous != count:
-        torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        if previous != count:
-            torch.set_num_threads(previous)
-
-
 def _clean_limit(limit: int | None) -> int:
     if limit is None:
         return int(ai_settings.DEFAULT_LIMIT)
@@ -117,7 +104,7 @@ def _blend(
         if model is None:
             continue
         try:
-            with _torch_threads(SERVING_TORCH_THREADS):
+            with torch_threads(SERVING_TORCH_THREADS):
                 mapped = placement.scores(model, ask, catalogue)
         except Exception:  # a model failing must not take the page down: the others and popularity answer
             logger.exception("%s model failed for %s", kind, placement.code)

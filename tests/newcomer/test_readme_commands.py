@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command, get_commands, load_command_class
 
+from tests import services
 from tests.demo.test_demo_customer_recs import SLICE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,8 +76,8 @@ def test_the_readme_always_says_which_python():
     assert bare == []
 
 
-@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_make_demo_serves_and_prints_links_on_the_port_and_host_it_is_given():
+    services.need(shutil.which("make") is not None, "needs make")
     dry = subprocess.run(
         ["make", "-n", "-o", ".venv/.installed", "-o", ".venv/bin/python", "demo", "PORT=8001", "HOST=0.0.0.0"],
         cwd=ROOT, capture_output=True, text=True, check=True,
@@ -87,11 +88,11 @@ def test_make_demo_serves_and_prints_links_on_the_port_and_host_it_is_given():
     assert "make demo PORT=8001 HOST=0.0.0.0" in README and "DEBUG=1" in README
 
 
-@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 @pytest.mark.django_db(transaction=True, reset_sequences=True)
 def test_the_readme_api_examples_work_as_written_against_a_fresh_demo(live_server, settings, tmp_path):
     """Every curl of the README, in its order, against a freshly loaded demo shop (a slice of the Online
     Retail file) with the demo merchant's key, as a newcomer pastes them (only the port differs)."""
+    services.need(shutil.which("curl") is not None, "needs curl")
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.DEMO_API_KEY_FILE = tmp_path / "var" / "demo_api_key.txt"
     call_command("load_demo", "--data", str(SLICE), "--no-progress", stdout=StringIO(), stderr=StringIO())
