@@ -32,6 +32,18 @@ def sign_in(page, user, base_url: str) -> None:
     page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base_url}])
 
 
+def open_waiting_conversation_as_staff(page, live_server):
+    """Staff member Sam signs in to the admin (another host name: its own cookies) and opens, in a new tab,
+    the first conversation waiting for a person. Returns that tab."""
+    staff = StaffFactory(username="sam", first_name="Sam")
+    admin_url = live_server.url.replace("localhost", "127.0.0.1")
+    sign_in(page, staff, admin_url)
+    inbox = page.context.new_page()
+    inbox.goto(admin_url + "/admin/ai/conversation/")
+    inbox.get_by_role("link", name="Waiting for a person").first.click()
+    return inbox
+
+
 def open_chat(page):
     page.get_by_role("button", name="Help – chat with us").click()
     panel = page.get_by_role("dialog", name="Ask us anything")
@@ -103,12 +115,7 @@ def test_out_of_scope_then_hand_off_then_staff_reply_reaches_the_open_widget(bro
     assert page.locator("[data-chat-offline]").is_visible()
 
     # Staff open the conversation in the admin (another host name: its own cookies) and reply.
-    staff = StaffFactory(username="sam", first_name="Sam")
-    admin_url = live_server.url.replace("localhost", "127.0.0.1")
-    sign_in(page, staff, admin_url)
-    inbox = page.context.new_page()
-    inbox.goto(admin_url + "/admin/ai/conversation/")
-    inbox.get_by_role("link", name="Waiting for a person").first.click()
+    inbox = open_waiting_conversation_as_staff(page, live_server)
     inbox.locator(".ai-inbox-text", has_text="what is the meaning of life").wait_for()
     assert inbox.locator(".ai-inbox-text").first.text_content() == payload  # text, not markup
     inbox.get_by_label("Reply to the shopper").fill("Hello, Sam here. <b>Not bold</b>")
@@ -163,12 +170,7 @@ def test_staff_canned_response_then_resolution_then_shopper_rates(browser_page, 
     assert Conversation.objects.get().status == Conversation.Status.WAITING
     assert page.locator("[data-chat-rating]").is_hidden()
 
-    staff = StaffFactory(username="sam", first_name="Sam")
-    admin_url = live_server.url.replace("localhost", "127.0.0.1")
-    sign_in(page, staff, admin_url)
-    inbox = page.context.new_page()
-    inbox.goto(admin_url + "/admin/ai/conversation/")
-    inbox.get_by_role("link", name="Waiting for a person").first.click()
+    inbox = open_waiting_conversation_as_staff(page, live_server)
     # The canned-response menu fills the reply box (and resets itself); staff may still edit before sending.
     inbox.get_by_label("Canned responses").select_option(label="Thanks for waiting")
     reply_box = inbox.get_by_label("Reply to the shopper")

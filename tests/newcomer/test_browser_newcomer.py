@@ -80,13 +80,7 @@ def test_no_console_errors_on_storefront_and_admin_pages(shop, browser_page):
     for path in paths:
         page.goto(page.base_url + path)
         page.wait_for_load_state("load")
-    boss = StaffFactory(username="boss", is_superuser=True)
-    boss.set_password("pw-for-the-test-1")
-    boss.save()
-    page.goto(page.base_url + "/admin/login/")
-    page.get_by_label("Username").fill("boss")
-    page.get_by_label("Password").fill("pw-for-the-test-1")
-    page.get_by_role("button", name="Log in").click()
+    sign_in_as_superuser(page)
     for path in ["/admin/", "/admin/ai/trainingrun/", "/admin/ai/trainingrun/train/", "/admin/ai/modelversion/",
                  "/admin/ai/event/", "/admin/ai/recommendation-performance/", "/admin/ai/labelset/",
                  "/admin/ai/conversation/", "/admin/shop/product/", f"/admin/shop/product/{shop[0].pk}/change/",
