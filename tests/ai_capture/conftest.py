@@ -32,3 +32,17 @@ def through_middleware():
 def _fast_password_hashing(settings):
     # The factories set real passwords; the default PBKDF2 would make each user cost half a second.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def fake_orders(monkeypatch):
+    """The shop's order lines, as the fake adapter (tests.ai_capture.fakes) reports them: append to the list."""
+    from django.test import override_settings
+
+    from ai.adapter import OrderLineInfo
+    from tests.ai_capture import fakes
+
+    lines: list[OrderLineInfo] = []
+    monkeypatch.setattr(fakes, "LINES", lines)
+    with override_settings(AI_SHOP_ADAPTER="tests.ai_capture.fakes.FakeOrdersAdapter"):
+        yield lines

@@ -6,23 +6,13 @@ from decimal import Decimal
 
 import pytest
 from django.forms.models import model_to_dict
-from django.test import override_settings
 
 from ai import tracking
 from ai.adapter import OrderLineInfo
 from ai.models import Event
-from tests.ai_capture import fakes
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def fake_orders(monkeypatch):
-    lines: list[OrderLineInfo] = []
-    monkeypatch.setattr(fakes, "LINES", lines)
-    with override_settings(AI_SHOP_ADAPTER="tests.ai_capture.fakes.FakeOrdersAdapter"):
-        yield lines
 
 
 def stored(event: Event) -> dict:

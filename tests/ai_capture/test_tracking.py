@@ -16,7 +16,6 @@ from django.utils import timezone
 from ai import tracking
 from ai.adapter import OrderLineInfo
 from ai.models import Event, EventType
-from tests.ai_capture import fakes
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -186,14 +185,6 @@ def _line(order_id, product_id, *, user_id=None, day=1, cancelled=False, quantit
         order_id=order_id, user_id=user_id, product_id=product_id, quantity=quantity, unit_price=Decimal("2.10"),
         placed_at=datetime(2011, 1, day, 9, 30, tzinfo=UTC), cancelled=cancelled,
     )
-
-
-@pytest.fixture
-def fake_orders(monkeypatch):
-    lines: list[OrderLineInfo] = []
-    monkeypatch.setattr(fakes, "LINES", lines)
-    with override_settings(AI_SHOP_ADAPTER="tests.ai_capture.fakes.FakeOrdersAdapter"):
-        yield lines
 
 
 def test_backfill_turns_order_lines_into_purchase_events_once(fake_orders):
