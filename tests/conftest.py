@@ -78,9 +78,14 @@ def browser_page(chromium_executable, live_server):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
+    """Each test starts with an empty Django cache and no loaded model versions: a version promoted in an
+    earlier test (whose row was rolled back, its primary key free to be reused) must not be served."""
     from django.core.cache import cache
 
+    from ai import registry
+
     cache.clear()
+    registry.clear_cache()
     yield
 
 

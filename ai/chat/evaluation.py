@@ -135,27 +135,21 @@ def _threshold(fixed: float | None, val_proba: np.ndarray, val: Split, labels: l
 
 
 def evaluate_served(data: IntentsData, *, fixed: float | None, options: dict, device: str, log) -> dict:
-    from ai.textclf import TextClassifier
-
     options = {**intent_model.DEFAULT_OPTIONS, **options}
     train, val = carve_validation(data, int(options["seed"]))
     started = time.monotonic()
-    classifier = TextClassifier({intent_model.TASK: data.labels}, intent_model.classifier_config(options, device))
-    train_texts, train_targets = intent_model.with_number_free_copies(train.texts, train.targets)
-    features = classifier.features(train_texts)
     last = {"epoch": 0}
 
     def progress(fraction: float, **point):
-        if point.get("epoch", 0) != last["epoch"] and "epoch_loss" in point:
+        if "epoch_loss" in point and point["epoch"] != last["epoch"]:
             last["epoch"] = point["epoch"]
-            log(f"[{SERVED}] epoch {point['epoch']} loss {point['epoch_loss']:.4f} ({time.monotonic() - started:.0f} s)")
+            member = f"member {point['member']}/{point['members']}, " if "members" in point else ""
+            log(f"[{SERVED}] {member}epoch {point['epoch']} loss {point['epoch_loss']:.4f} ({time.monotonic() - started:.0f} s)")
 
-    weights = intent_model.oos_class_weights(train_targets, data.labels)
-    classifier.fit_features({intent_model.TASK: features}, {intent_model.TASK: train_targets}, progress=progress,
-                            class_weights={intent_model.TASK: weights} if weights else None)
-    served = intent_model.ServedIntentModel(classifier, data.labels, 0.5, score=str(options["oos_score"]))
-    val_proba, val_scores = served.proba_and_scores(val.texts)
-    served.threshold = _threshold(fixed, val_proba, val, data.labels, options, val_scores)
+    served = intent_model.fit(train.texts, train.targets, data.labels, val_texts=val.texts, val_targets=val.targets,
+                              options=options, device=device, progress=progress)
+    if fixed is not None:
+        served.threshold = fixed
     fit_s = time.monotonic() - started
     proba, scores = served.proba_and_scores(data.test.texts)
     p50, p95 = latency(lambda texts: served.analyse(texts[0])[0][None], data.test.texts)  # as the chat serves it
@@ -214,9 +208,9 @@ def cross_validation(data: IntentsData, folds: int, *, options: dict, device: st
     embeddings = MiniLMLogisticRegression.embed(texts)
 
     def served(train, test):
-        fold = TextClassifier({intent_model.TASK: data.labels}, classifier.config)
+        fold = intent_model.new_classifier(data.labels, options, device)
         fold.fit_features({intent_model.TASK: features.subset(train)}, {intent_model.TASK: [targets[i] for i in train]})
-        return fold.predict_proba_features(features.subset(test), intent_model.TASK)
+        return intent_model.softmax(fold.predict_logits_features(features.subset(test), intent_model.TASK))
 
     def baseline(train, test):
         model = MiniLMLogisticRegression()
@@ -283,6 +277,8 @@ def _parse_options(pairs: list[str]) -> dict[str, Any]:
             known = ", ".join(intent_model.DEFAULT_OPTIONS)
             raise ValueError(f"--option {pair!r}: use NAME=VALUE with NAME one of {known}")
         options[name] = value
+    if "members" in options and not (options["members"].isdigit() and 1 <= int(options["members"]) <= 8):
+        raise ValueError(f"--option members must be a whole number from 1 to 8, not {options['members']!r}")
     return options
 
 

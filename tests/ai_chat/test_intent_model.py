@@ -250,3 +250,42 @@ def test_the_chat_understands_by_the_in_scope_score_not_the_probability():
     unsure_but_near = classify(Scored([0.55, 0.44, 0.01], 7.0), "where is my order")
     assert unsure_but_near.understood
     assert not classify(Scored([0.1, 0.1, 0.8], 9.0), "hello").understood  # oos the likeliest: never
+
+
+def test_an_ensemble_averages_members_of_different_seeds_and_round_trips():
+    from ai.textclf import ClassifierConfig
+    from ai.textclf.ensemble import ClassifierEnsemble, load_classifier
+
+    texts = ["where is my parcel", "track my order", "what is the weather", "tell me a joke"]
+    ensemble = ClassifierEnsemble.build({"t": ["track", "oos"]}, ClassifierConfig(train_layers=1, epochs=2, seed=5), 3)
+    assert [member.config.seed for member in ensemble.members] == [5, 6, 7]
+    features = ensemble.features(texts)
+    ensemble.fit_features({"t": features}, {"t": [0, 0, 1, 1]})
+    each = [member.predict_logits_features(features, "t") for member in ensemble.members]
+    assert not np.allclose(each[0], each[1])  # the seeds make different networks
+    np.testing.assert_allclose(ensemble.predict_logits_features(features, "t"), np.mean(each, axis=0), rtol=1e-6)
+
+    tensors, config = ensemble.to_state()
+    assert config["members"] == 3
+    loaded = load_classifier(tensors, config)
+    assert isinstance(loaded, ClassifierEnsemble)
+    np.testing.assert_allclose(loaded.predict_logits_features(loaded.features(texts), "t"),
+                               ensemble.predict_logits_features(features, "t"), rtol=1e-4, atol=1e-5)
+    single_tensors, single_config = ensemble.members[0].to_state()
+    assert not isinstance(load_classifier(single_tensors, single_config), ClassifierEnsemble)
+
+
+def test_chat_intent_trains_and_serves_an_ensemble(db, settings):
+    settings.AI_REGISTRY_POLL_S = 0
+    call_command("ai_seed_intents", "--file", str(DATA), "--oos-file", "none", stdout=StringIO())
+    execute_run(start_run("chat_intent", {**FAST, "members": 2}, enqueue=False).pk)
+    version = ModelVersion.objects.get(kind="chat_intent")
+    assert version.config["members"] == 2 and version.metrics["accuracy"] >= 0.6
+    registry.promote(version)
+    assert understand("where is my parcel").intent == "track_order"
+    assert len(registry.live_loaded("chat_intent").model.classifier.members) == 2
+
+
+def test_ai_eval_intents_refuses_a_bad_ensemble_size():
+    with pytest.raises(CommandError, match="members must be a whole number from 1 to 8"):
+        call_command("ai_eval", "intents", "--data", str(DATA), "--option", "members=0", stdout=StringIO(), stderr=StringIO())
