@@ -279,13 +279,6 @@ def _parse_options(pairs: list[str]) -> dict[str, Any]:
         options[name] = value
     if "members" in options and not (options["members"].isdigit() and 1 <= int(options["members"]) <= 8):
         raise ValueError(f"--option members must be a whole number from 1 to 8, not {options['members']!r}")
-    if "outlier_mix" in options:
-        try:
-            mix = float(options["outlier_mix"])
-        except ValueError:
-            mix = -1.0
-        if not 0 <= mix <= 2:
-            raise ValueError(f"--option outlier_mix must be a number from 0 to 2, not {options['outlier_mix']!r}")
     return options
 
 

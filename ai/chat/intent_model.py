@@ -41,7 +41,6 @@ TASK = "intent"
 DEFAULT_OPTIONS: dict[str, Any] = {
     "train_layers": "4", "max_length": 32, "epochs": 0, "batch_size": 32, "lr": 0.0, "warmup": 0.06,
     "oos_score": "energy", "oos_recall": 0.9, "in_scope_accuracy": 0.95, "seed": 0, "members": 1,
-    "outlier_mix": 0.0,
 }
 OOS_SCORES = ("energy", "max_prob")
 
@@ -264,7 +263,7 @@ def classifier_config(options: dict[str, Any], device: str = "cpu"):
         train_layers="all" if layers == "all" else int(layers), max_length=int(options.get("max_length", 32)),
         epochs=int(options.get("epochs", 0)), batch_size=int(options.get("batch_size", 32)),
         lr=float(options.get("lr", 0.0)), warmup=float(options.get("warmup", 0.0)), seed=int(options.get("seed", 0)),
-        outlier_mix=float(options.get("outlier_mix", 0.0)), outlier_label=OOS, device=device,
+        device=device,
     )
 
 

@@ -40,13 +40,11 @@ class ChatIntentKind(TextClassifierKind):
         "test_size": 0.2,
         "seed": 0,
         "members": 1,  # >1: an ensemble of that many (seeds seed, seed + 1, ...), their logits averaged
-        # Synthetic out-of-scope examples per batch (a share of it): mixes of two intents' sentence vectors.
-        "outlier_mix": 0.0,
     }
     option_ranges = {
         "epochs": (0, 200), "max_length": (8, 256), "batch_size": (1, 1024), "lr": (0.0, 0.99),
         "warmup": (0.0, 0.5), "oos_recall": (0.0, 1.0), "in_scope_accuracy": (0.0, 1.0), "test_size": (0.05, 0.5), "seed": (0, 2**31 - 1),
-        "members": (1, 8), "outlier_mix": (0.0, 2.0),
+        "members": (1, 8),
     }
 
     def slugs(self, options: dict[str, Any]) -> list[str]:

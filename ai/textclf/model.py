@@ -66,11 +66,6 @@ class ClassifierConfig:
     dropout: float = 0.1
     seed: int = 0
     device: str = "cpu"
-    # Synthetic out-of-scope examples per batch, as a share of the batch (single-label tasks with an
-    # `outlier_label`): each mixes the sentence vectors of two in-scope texts of different labels and is
-    # trained as `outlier_label`, so the space between the intents counts as out of scope (see _mixed_outliers).
-    outlier_mix: float = 0.0
-    outlier_label: str = "oos"
     extra: dict[str, Any] = field(default_factory=dict)
 
     def layers_to_train(self, n_layers: int) -> int:
@@ -313,10 +308,7 @@ class TextClassifier(nn.Module):
         return _mean_pool(hidden, mask)
 
     def logits(self, features: Features, task: str) -> torch.Tensor:
-        return self._head(self._pooled(features), task)
-
-    def _head(self, pooled: torch.Tensor, task: str) -> torch.Tensor:
-        return self.heads[self.task_index[task]](self.dropout(pooled))
+        return self.heads[self.task_index[task]](self.dropout(self._pooled(features)))
 
     # Training -----------------------------------------------------------------------------------
     def _target_tensor(self, task: str, targets: Sequence[Any]) -> torch.Tensor:
@@ -395,39 +387,10 @@ class TextClassifier(nn.Module):
         return self
 
     def _loss(self, task: str, features: Features, targets: torch.Tensor) -> torch.Tensor:
-        pooled = self._pooled(features)
-        targets = targets.to(self.device_)
+        logits = self.logits(features, task)
         if self.tasks[task].multi_label:
-            return nn.functional.binary_cross_entropy_with_logits(self._head(pooled, task), targets)
-        outliers = self._mixed_outliers(pooled, targets, task)
-        if outliers is not None:
-            pooled, targets = torch.cat([pooled, outliers[0]]), torch.cat([targets, outliers[1]])
-        return nn.functional.cross_entropy(self._head(pooled, task), targets, weight=self._class_weights.get(task))
-
-    def _mixed_outliers(self, pooled: torch.Tensor, targets: torch.Tensor, task: str) -> tuple[torch.Tensor, torch.Tensor] | None:
-        """Synthetic out-of-scope sentence vectors for this batch (config.outlier_mix), or None.
-
-        Each is a random convex mix (weights 0.3-0.7) of two in-scope vectors of different labels, scaled
-        back to unit length like every real sentence vector (a shorter vector would be an easy tell that
-        real questions never show), labelled `outlier_label`. Out-of-scope questions are rarely like any
-        one intent, and the few real out-of-scope examples cannot cover the space between intents."""
-        labels = self.tasks[task].labels
-        count = int(round(self.config.outlier_mix * len(targets)))
-        if count < 1 or self.config.outlier_label not in labels:
-            return None
-        outlier = labels.index(self.config.outlier_label)
-        rows = torch.nonzero(targets != outlier).flatten()
-        if len(rows) < 2:
-            return None
-        first = rows[torch.randint(len(rows), (count,), device=rows.device)]
-        second = rows[torch.randint(len(rows), (count,), device=rows.device)]
-        different = targets[first] != targets[second]
-        if not different.any():
-            return None
-        first, second = first[different], second[different]
-        weight = 0.3 + 0.4 * torch.rand((len(first), 1), device=pooled.device)
-        mixed = nn.functional.normalize(weight * pooled[first] + (1 - weight) * pooled[second], dim=1)
-        return mixed, torch.full((len(first),), outlier, dtype=targets.dtype, device=targets.device)
+            return nn.functional.binary_cross_entropy_with_logits(logits, targets.to(self.device_))
+        return nn.functional.cross_entropy(logits, targets.to(self.device_), weight=self._class_weights.get(task))
 
     # Prediction ---------------------------------------------------------------------------------
     def _task(self, task: str | None) -> str:

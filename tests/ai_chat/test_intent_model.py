@@ -134,8 +134,6 @@ def test_ai_eval_intents_json_reports_both_models(tmp_path):
         (["--data", str(DATA), "--option", "oos_score=mahalanobis"], "oos_score must be one of"),
         (["--data", str(DATA), "--option", "depth=3"], "use NAME=VALUE with NAME one of"),
         (["--data", str(DATA), "--cv", "1"], "--cv must be at least 2"),
-        (["--data", str(DATA), "--option", "outlier_mix=lots"], "outlier_mix must be a number from 0 to 2"),
-        (["--data", str(DATA), "--option", "outlier_mix=3"], "outlier_mix must be a number from 0 to 2"),
     ],
 )
 def test_ai_eval_intents_bad_input(args, message):
@@ -291,49 +289,3 @@ def test_chat_intent_trains_and_serves_an_ensemble(db, settings):
 def test_ai_eval_intents_refuses_a_bad_ensemble_size():
     with pytest.raises(CommandError, match="members must be a whole number from 1 to 8"):
         call_command("ai_eval", "intents", "--data", str(DATA), "--option", "members=0", stdout=StringIO(), stderr=StringIO())
-
-
-def test_mixed_outliers_are_unit_vectors_between_two_intents_labelled_oos():
-    import torch
-
-    from ai.textclf import ClassifierConfig, TextClassifier
-
-    model = TextClassifier({"t": ["a", "b", "oos"]}, ClassifierConfig(train_layers=0, outlier_mix=1.0))
-    torch.manual_seed(0)
-    pooled = torch.nn.functional.normalize(torch.randn(8, 384), dim=1)
-    targets = torch.tensor([0, 0, 0, 1, 1, 1, 2, 2])
-    mixed, labels = model._mixed_outliers(pooled, targets, "t")
-    assert 0 < len(mixed) <= 8 and set(labels.tolist()) == {2}
-    torch.testing.assert_close(mixed.norm(dim=1), torch.ones(len(mixed)))
-    # Each lies in the plane of one "a" vector and one "b" vector (never an oos one, never two of one label).
-    a_part, b_part = pooled[:3], pooled[3:6]
-    basis = [torch.stack([x, y]) for x in a_part for y in b_part]
-    for vector in mixed:
-        residuals = [float((vector - torch.linalg.lstsq(pair.T, vector).solution @ pair).norm()) for pair in basis]
-        assert min(residuals) < 1e-4
-    none = TextClassifier({"t": ["a", "b"]}, ClassifierConfig(train_layers=0, outlier_mix=1.0))
-    assert none._mixed_outliers(pooled, torch.tensor([0, 0, 0, 1, 1, 1, 0, 1]), "t") is None  # no oos label
-
-
-def test_mixed_outliers_teach_the_head_that_between_two_intents_is_out_of_scope():
-    from ai.textclf import ClassifierConfig, TextClassifier
-    from ai.textclf.model import Features
-
-    texts = ["where is my parcel", "track my order", "has my package shipped", "refund my money",
-             "I want my money back", "how do refunds work", "what is the weather", "tell me a joke"]
-    targets = [0, 0, 0, 1, 1, 1, 2, 2]
-    oos_between = []
-    for mix in (0.0, 1.0):
-        model = TextClassifier({"t": ["track", "refund", "oos"]}, ClassifierConfig(train_layers=0, epochs=30, outlier_mix=mix))
-        features = model.features(texts)
-        model.fit_features({"t": features}, {"t": targets})
-        pooled = features.pooled
-        between = torch_normalize(pooled[:3].mean(0) + pooled[3:6].mean(0))
-        oos_between.append(model.predict_proba_features(Features(pooled=between[None]), "t")[0, 2])
-    assert oos_between[1] > oos_between[0] + 0.2
-
-
-def torch_normalize(vector):
-    import torch
-
-    return torch.nn.functional.normalize(vector, dim=0)
