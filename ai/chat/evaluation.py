@@ -143,8 +143,7 @@ def evaluate_served(data: IntentsData, *, fixed: float | None, options: dict, de
     def progress(fraction: float, **point):
         if "epoch_loss" in point and point["epoch"] != last["epoch"]:
             last["epoch"] = point["epoch"]
-            member = f"member {point['member']}/{point['members']}, " if "members" in point else ""
-            log(f"[{SERVED}] {member}epoch {point['epoch']} loss {point['epoch_loss']:.4f} ({time.monotonic() - started:.0f} s)")
+            log(f"[{SERVED}] epoch {point['epoch']} loss {point['epoch_loss']:.4f} ({time.monotonic() - started:.0f} s)")
 
     served = intent_model.fit(train.texts, train.targets, data.labels, val_texts=val.texts, val_targets=val.targets,
                               options=options, device=device, progress=progress)
@@ -208,9 +207,9 @@ def cross_validation(data: IntentsData, folds: int, *, options: dict, device: st
     embeddings = MiniLMLogisticRegression.embed(texts)
 
     def served(train, test):
-        fold = intent_model.new_classifier(data.labels, options, device)
+        fold = TextClassifier({intent_model.TASK: data.labels}, classifier.config)
         fold.fit_features({intent_model.TASK: features.subset(train)}, {intent_model.TASK: [targets[i] for i in train]})
-        return intent_model.softmax(fold.predict_logits_features(features.subset(test), intent_model.TASK))
+        return fold.predict_proba_features(features.subset(test), intent_model.TASK)
 
     def baseline(train, test):
         model = MiniLMLogisticRegression()
@@ -277,8 +276,6 @@ def _parse_options(pairs: list[str]) -> dict[str, Any]:
             known = ", ".join(intent_model.DEFAULT_OPTIONS)
             raise ValueError(f"--option {pair!r}: use NAME=VALUE with NAME one of {known}")
         options[name] = value
-    if "members" in options and not (options["members"].isdigit() and 1 <= int(options["members"]) <= 8):
-        raise ValueError(f"--option members must be a whole number from 1 to 8, not {options['members']!r}")
     return options
 
 

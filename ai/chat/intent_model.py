@@ -40,7 +40,7 @@ TASK = "intent"
 # (see choose_threshold). Measured in docs/benchmarks.md (CLINC150, Bitext).
 DEFAULT_OPTIONS: dict[str, Any] = {
     "train_layers": "4", "max_length": 32, "epochs": 0, "batch_size": 32, "lr": 0.0, "warmup": 0.06,
-    "oos_score": "energy", "oos_recall": 0.9, "in_scope_accuracy": 0.95, "seed": 0, "members": 1,
+    "oos_score": "energy", "oos_recall": 0.9, "in_scope_accuracy": 0.95, "seed": 0,
 }
 OOS_SCORES = ("energy", "max_prob")
 
@@ -279,8 +279,10 @@ def fit(
     progress: Callable[..., None] | None = None,
 ) -> ServedIntentModel:
     """Train the classifier on (texts, targets) and choose its threshold on the validation split."""
+    from ai.textclf import TextClassifier
+
     options = {**DEFAULT_OPTIONS, **(options or {})}
-    classifier = new_classifier(labels, options, device)
+    classifier = TextClassifier({TASK: list(labels)}, classifier_config(options, device))
     started = time.monotonic()
     texts, targets = with_number_free_copies(texts, targets)
     features = classifier.features(texts)
@@ -295,18 +297,6 @@ def fit(
     elif model.score != "max_prob":
         model.threshold = -1e9  # nothing to choose it on: only `oos` as the likeliest intent refuses
     return model
-
-
-def new_classifier(labels: Sequence[str], options: dict[str, Any], device: str = "cpu") -> Any:
-    """An untrained TextClassifier, or an ensemble of `members` of them (seeds seed, seed + 1, ...)."""
-    from ai.textclf import TextClassifier
-    from ai.textclf.ensemble import ClassifierEnsemble
-
-    config = classifier_config(options, device)
-    members = int(options.get("members") or 1)
-    if members > 1:
-        return ClassifierEnsemble.build({TASK: list(labels)}, config, members)
-    return TextClassifier({TASK: list(labels)}, config)
 
 
 def threshold_targets(options: dict[str, Any]) -> dict[str, float | None]:

@@ -39,12 +39,10 @@ class ChatIntentKind(TextClassifierKind):
         "in_scope_accuracy": 0.95,
         "test_size": 0.2,
         "seed": 0,
-        "members": 1,  # >1: an ensemble of that many (seeds seed, seed + 1, ...), their logits averaged
     }
     option_ranges = {
         "epochs": (0, 200), "max_length": (8, 256), "batch_size": (1, 1024), "lr": (0.0, 0.99),
         "warmup": (0.0, 0.5), "oos_recall": (0.0, 1.0), "in_scope_accuracy": (0.0, 1.0), "test_size": (0.05, 0.5), "seed": (0, 2**31 - 1),
-        "members": (1, 8),
     }
 
     def slugs(self, options: dict[str, Any]) -> list[str]:
@@ -106,7 +104,7 @@ class ChatIntentKind(TextClassifierKind):
 
         def progress(fraction: float, **point: Any) -> None:
             if "loss" in point:
-                ctx.report(progress=5 + 85 * fraction, **{key: point[key] for key in ("step", "total_steps", "epoch", "loss")})
+                ctx.report(progress=5 + 85 * fraction, **point)
 
         with ctx.autocast():
             model = intent_model.fit(
@@ -137,9 +135,9 @@ class ChatIntentKind(TextClassifierKind):
 
     def load(self, tensors: dict[str, torch.Tensor], config: dict[str, Any]):
         from ai.chat.intent_model import ServedIntentModel
-        from ai.textclf.ensemble import load_classifier
+        from ai.textclf import TextClassifier
 
-        classifier = load_classifier(tensors, config)
+        classifier = TextClassifier.from_state(tensors, config)
         task = config["tasks"][0]
         # Versions trained before the energy score have no "oos_score": their threshold is on the top probability.
         return ServedIntentModel(classifier, list(task["labels"]), float(config.get("threshold", 0.5)), task["name"],
