@@ -25,7 +25,7 @@ class ChatIntentKind(TextClassifierKind):
     primary_metric = "macro_f1"
     default_options = {
         "label_set": "",  # empty: AI_CHAT_INTENTS_LABEL_SET
-        "train_layers": "4",  # the top 4 of 6 (the lower 2 computed once); see ai.chat.intent_model
+        "train_layers": "all",  # the whole encoder fine-tunes; see ai.chat.intent_model
         "epochs": 0,
         "max_length": 32,
         "batch_size": 32,
