@@ -10,6 +10,18 @@ from django.db import models
 from shop.url_cache import cached_reverse
 
 
+def product_url(pk: int, slug: str) -> str:
+    """A product's page (`Product.get_absolute_url`) from its id and slug alone: for rows read without a model."""
+    return cached_reverse("shop:product", pk=pk, slug=slug)
+
+
+def product_image_url(pk: int, title: str, image_url: str) -> str:
+    """`Product.display_image_url` from the columns it depends on: the photo, or the product's placeholder."""
+    from shop.placeholders import placeholder_url
+
+    return image_url or placeholder_url(pk, title)
+
+
 class Merchant(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
@@ -114,14 +126,12 @@ class Product(models.Model):
         return f"{self.title} ({self.sku})"
 
     def get_absolute_url(self) -> str:
-        return cached_reverse("shop:product", pk=self.pk, slug=self.slug)
+        return product_url(self.pk, self.slug)
 
     @property
     def display_image_url(self) -> str:
         """The photo, or the product's own placeholder (the same on every page that shows it)."""
-        from shop.placeholders import placeholder_url
-
-        return self.image_url or placeholder_url(self.pk, self.title)
+        return product_image_url(self.pk, self.title, self.image_url)
 
     @property
     def in_stock(self) -> bool:
