@@ -543,7 +543,8 @@ class SASRec(Recommender):
     @torch.no_grad()
     def _user_vectors(self, histories: list[np.ndarray]) -> torch.Tensor:
         assert self.net is not None, "fit or load the model first"
-        self.net.eval()
+        if self.net.training:  # eval() walks every module (a quarter of a serving call's forward pass) and
+            self.net.eval()  # drops the text-aware item table computed for evaluation: only when needed
         x, lengths = _pad_right(histories, self.max_len)
         x, lengths = x.to(self.device), lengths.to(self.device)
         width = max(int(lengths.max()), 1)
