@@ -6,7 +6,7 @@ that training over the whole catalogue and order history does not hold it all in
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -32,6 +32,7 @@ from shop.models.catalogue import product_image_url, product_url
 from shop.search import search_products as shop_search
 from shop.services import basket as basket_service
 from shop.services import customer_orders
+from shop.url_cache import bound_reverse
 
 CHUNK_SIZE = 2000
 # Orders that did not end in a kept purchase: cancelled before shipping, or refunded.
@@ -87,7 +88,7 @@ _PRODUCT_ROW = (
 )
 
 
-def _product_info_row(row: tuple) -> ProductInfo:
+def _product_info_row(row: tuple, reverse: Callable[..., str]) -> ProductInfo:
     pk, title, slug, description, category_id, category_name, price, stock, is_active, image_url = row
     return ProductInfo(
         id=pk,
@@ -98,8 +99,8 @@ def _product_info_row(row: tuple) -> ProductInfo:
         price=price,
         in_stock=stock > 0,
         active=is_active,
-        url=product_url(pk, slug),
-        image_url=product_image_url(pk, title, image_url),
+        url=product_url(pk, slug, reverse),
+        image_url=product_image_url(pk, title, image_url, reverse),
     )
 
 
@@ -152,8 +153,9 @@ class ShopAdapter(BaseShopAdapter):
         ids = {int(pid) for pid in product_ids}
         if not ids:
             return {}
-        rows = Product.objects.filter(pk__in=ids).order_by("pk").values_list(*_PRODUCT_ROW)
-        return {row[0]: _product_info_row(row) for row in rows}
+        rows = Product.objects.filter(pk__in=ids).order_by().values_list(*_PRODUCT_ROW)  # no ORDER BY title
+        reverse = bound_reverse()
+        return {row[0]: _product_info_row(row, reverse) for row in rows}
 
     def available_product_ids(self) -> set[int]:
         return set(Product.objects.active().in_stock().values_list("pk", flat=True))
