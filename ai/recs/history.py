@@ -1,7 +1,10 @@
 """What serving knows of a shopper: their recent events (short-term) and their purchases (long-term)."""
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
+
+from django.db import connections, router
 
 from ai.models import Event, EventType
 
@@ -28,16 +31,11 @@ def recent_history(*, user_id: int | None, visitor_id: str | None, length: int =
     """The last `length` distinct-in-a-row products the user (or visitor) viewed, added or bought, and
     the products they bought among their last FETCHED_EVENTS events: one query."""
     if user_id is not None:
-        events = Event.objects.filter(user_id=user_id)
+        rows = _history_rows("user_id", int(user_id), max(length, FETCHED_EVENTS))
     elif visitor_id:
-        events = Event.objects.filter(visitor_id=visitor_id)
+        rows = _history_rows("visitor_id", str(visitor_id), max(length, FETCHED_EVENTS))
     else:
         return History([], set())
-    rows = list(
-        events.filter(event_type__in=HISTORY_EVENTS, product_id__isnull=False)
-        .order_by("-created_at", "-pk")
-        .values_list("product_id", "event_type")[: max(length, FETCHED_EVENTS)]
-    )
     products: list[int] = []
     strongest: dict[int, str] = {}
     purchases: dict[int, None] = {}
@@ -53,3 +51,49 @@ def recent_history(*, user_id: int | None, visitor_id: str | None, length: int =
     products = products[-length:]
     strongest = {p: strongest[p] for p in products}
     return History(products, set(purchases), strongest, list(purchases))
+
+
+# The history query runs on every recommendation call, and building and compiling it with the ORM cost
+# more than the database took to answer it. So the ORM compiles it once per database, key column and
+# limit, with a placeholder for the shopper, and each call runs that SQL with its own shopper in the
+# placeholder's slot. Same SQL, same parameters as the queryset would give: only the compiling is saved.
+# (Both columns read come back as plain ints and strings on every backend: no converters to apply.)
+_PLACEHOLDERS: dict[str, int | str] = {"user_id": -7_362_149, "visitor_id": "ai-recs-history-placeholder"}
+_compiled: dict[tuple[str, str, int], tuple[str, tuple, int]] = {}
+_compiled_lock = threading.Lock()
+
+
+def history_queryset(column: str, value: int | str, limit: int):
+    """The shopper's latest events that count as history, newest first (product, event type)."""
+    return (
+        Event.objects.filter(**{column: value}, event_type__in=HISTORY_EVENTS, product_id__isnull=False)
+        .order_by("-created_at", "-pk")
+        .values_list("product_id", "event_type")[:limit]
+    )
+
+
+def _compile(alias: str, column: str, limit: int) -> tuple[str, tuple, int]:
+    placeholder = _PLACEHOLDERS[column]
+    query = history_queryset(column, placeholder, limit).using(alias).query
+    sql, params = query.get_compiler(alias).as_sql()
+    slots = [n for n, param in enumerate(params) if type(param) is type(placeholder) and param == placeholder]
+    if len(slots) != 1:
+        raise RuntimeError(f"the history query's placeholder appears {len(slots)} times in its parameters")
+    return sql, tuple(params), slots[0]
+
+
+def _history_rows(column: str, value: int | str, limit: int) -> list[tuple[int, str]]:
+    alias = router.db_for_read(Event)
+    key = (alias, column, limit)
+    compiled = _compiled.get(key)
+    if compiled is None:
+        with _compiled_lock:
+            compiled = _compiled.get(key)
+            if compiled is None:
+                compiled = _compiled[key] = _compile(alias, column, limit)
+    sql, params, slot = compiled
+    bound = list(params)
+    bound[slot] = value
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, bound)
+        return cursor.fetchall()
