@@ -26,6 +26,7 @@ from ai.adapter import (
     OrderSummaryLine,
     ProductInfo,
 )
+from ai.compiled import CompiledRows
 from shop.exceptions import ShopError
 from shop.models import Order, OrderLine, OrderPart, OrderStatus, OrderStatusChange, Product
 from shop.models.catalogue import product_image_url, product_url
@@ -82,10 +83,18 @@ def _product_info(product: Product) -> ProductInfo:
 
 
 # `get_products` is on every recommendation call's path: it reads these columns as plain rows (no model
-# instances, no select_related machinery), which builds the same ProductInfo for a third of the time.
+# instances, no select_related machinery), with SQL the ORM compiles once per number of products
+# (`ai.compiled`), and builds the same ProductInfo as `_product_info` in a fraction of the time.
 _PRODUCT_ROW = (
     "pk", "title", "slug", "description", "category_id", "category__name", "price", "stock", "is_active", "image_url",
 )
+
+
+def _product_rows_queryset(ids: list[int]):
+    return Product.objects.filter(pk__in=ids).order_by().values_list(*_PRODUCT_ROW)  # no ORDER BY title
+
+
+_product_rows = CompiledRows(Product, _product_rows_queryset)
 
 
 def _product_info_row(row: tuple, reverse: Callable[..., str]) -> ProductInfo:
@@ -153,9 +162,8 @@ class ShopAdapter(BaseShopAdapter):
         ids = {int(pid) for pid in product_ids}
         if not ids:
             return {}
-        rows = Product.objects.filter(pk__in=ids).order_by().values_list(*_PRODUCT_ROW)  # no ORDER BY title
         reverse = bound_reverse()
-        return {row[0]: _product_info_row(row, reverse) for row in rows}
+        return {row[0]: _product_info_row(row, reverse) for row in _product_rows.rows(sorted(ids))}
 
     def available_product_ids(self) -> set[int]:
         return set(Product.objects.active().in_stock().values_list("pk", flat=True))

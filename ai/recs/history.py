@@ -1,11 +1,9 @@
 """What serving knows of a shopper: their recent events (short-term) and their purchases (long-term)."""
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 
-from django.db import connections, router
-
+from ai.compiled import CompiledRows
 from ai.models import Event, EventType
 
 HISTORY_LENGTH = 50  # the short-term sequence the models score from
@@ -31,16 +29,16 @@ def recent_history(*, user_id: int | None, visitor_id: str | None, length: int =
     """The last `length` distinct-in-a-row products the user (or visitor) viewed, added or bought, and
     the products they bought among their last FETCHED_EVENTS events: one query."""
     if user_id is not None:
-        rows = _history_rows("user_id", int(user_id), max(length, FETCHED_EVENTS))
+        rows = _history_rows.rows([int(user_id)], "user_id", max(length, FETCHED_EVENTS))
     elif visitor_id:
-        rows = _history_rows("visitor_id", str(visitor_id), max(length, FETCHED_EVENTS))
+        rows = _history_rows.rows([str(visitor_id)], "visitor_id", max(length, FETCHED_EVENTS))
     else:
         return History([], set())
     products: list[int] = []
     strongest: dict[int, str] = {}
     purchases: dict[int, None] = {}
     for nullable_id, event_type in reversed(rows):
-        product_id = int(nullable_id)  # type: ignore[arg-type]  # filtered on product_id__isnull=False
+        product_id = int(nullable_id)  # filtered on product_id__isnull=False
         if event_type == EventType.PURCHASE:
             purchases.pop(product_id, None)
             purchases[product_id] = None  # ordered by the latest purchase
@@ -53,18 +51,10 @@ def recent_history(*, user_id: int | None, visitor_id: str | None, length: int =
     return History(products, set(purchases), strongest, list(purchases))
 
 
-# The history query runs on every recommendation call, and building and compiling it with the ORM cost
-# more than the database took to answer it. So the ORM compiles it once per database, key column and
-# limit, with a placeholder for the shopper, and each call runs that SQL with its own shopper in the
-# placeholder's slot. Same SQL, same parameters as the queryset would give: only the compiling is saved.
-# (Both columns read come back as plain ints and strings on every backend: no converters to apply.)
-_PLACEHOLDERS: dict[str, int | str] = {"user_id": -7_362_149, "visitor_id": "ai-recs-history-placeholder"}
-_compiled: dict[tuple[str, str, int], tuple[str, tuple, int]] = {}
-_compiled_lock = threading.Lock()
-
-
-def history_queryset(column: str, value: int | str, limit: int):
-    """The shopper's latest events that count as history, newest first (product, event type)."""
+def history_queryset(values: list, column: str, limit: int):
+    """The shopper's (`column` = the one value) latest events that count as history, newest first:
+    (product, event type). Compiled once and reused (`ai.compiled`): it runs on every recommendation call."""
+    (value,) = values
     return (
         Event.objects.filter(**{column: value}, event_type__in=HISTORY_EVENTS, product_id__isnull=False)
         .order_by("-created_at", "-pk")
@@ -72,28 +62,4 @@ def history_queryset(column: str, value: int | str, limit: int):
     )
 
 
-def _compile(alias: str, column: str, limit: int) -> tuple[str, tuple, int]:
-    placeholder = _PLACEHOLDERS[column]
-    query = history_queryset(column, placeholder, limit).using(alias).query
-    sql, params = query.get_compiler(alias).as_sql()
-    slots = [n for n, param in enumerate(params) if type(param) is type(placeholder) and param == placeholder]
-    if len(slots) != 1:
-        raise RuntimeError(f"the history query's placeholder appears {len(slots)} times in its parameters")
-    return sql, tuple(params), slots[0]
-
-
-def _history_rows(column: str, value: int | str, limit: int) -> list[tuple[int, str]]:
-    alias = router.db_for_read(Event)
-    key = (alias, column, limit)
-    compiled = _compiled.get(key)
-    if compiled is None:
-        with _compiled_lock:
-            compiled = _compiled.get(key)
-            if compiled is None:
-                compiled = _compiled[key] = _compile(alias, column, limit)
-    sql, params, slot = compiled
-    bound = list(params)
-    bound[slot] = value
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, bound)
-        return cursor.fetchall()
+_history_rows = CompiledRows(Event, history_queryset)

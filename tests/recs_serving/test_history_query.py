@@ -36,9 +36,9 @@ def shoppers(db):
 def test_the_compiled_query_returns_what_the_queryset_returns(shoppers, limit):
     for column, value in (("visitor_id", "anna"), ("visitor_id", "bert"), ("visitor_id", "nobody"),
                           ("user_id", shoppers.pk), ("user_id", shoppers.pk + 1000)):
-        expected = list(history.history_queryset(column, value, limit))
-        assert history._history_rows(column, value, limit) == expected
-        assert history._history_rows(column, value, limit) == expected  # the second time from the compiled SQL
+        expected = list(history.history_queryset([value], column, limit))
+        assert history._history_rows.rows([value], column, limit) == expected
+        assert history._history_rows.rows([value], column, limit) == expected  # the second time compiled
 
 
 def test_one_query_with_the_shoppers_own_parameter(shoppers):
@@ -46,7 +46,7 @@ def test_one_query_with_the_shoppers_own_parameter(shoppers):
     of the call that compiled it)."""
     history.recent_history(user_id=None, visitor_id="bert")  # compiles it
     with CaptureQueriesContext(connection) as orm:
-        list(history.history_queryset("visitor_id", "anna", history.FETCHED_EVENTS))
+        list(history.history_queryset(["anna"], "visitor_id", history.FETCHED_EVENTS))
     with CaptureQueriesContext(connection) as compiled:
         anna = history.recent_history(user_id=None, visitor_id="anna")
     assert [q["sql"] for q in compiled.captured_queries] == [q["sql"] for q in orm.captured_queries]
