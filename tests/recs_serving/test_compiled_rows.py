@@ -77,3 +77,13 @@ def test_what_cannot_be_reused_goes_through_the_orm(events):
     assert CompiledRows(Event, by_products).rows([], "view") == []
     with pytest.raises(TypeError):
         CompiledRows(Event, by_products).rows([1.5], "view")
+
+
+def test_the_compiled_queries_kept_are_bounded(events):
+    """At most `max_shapes` compiled queries per thread: past that they are all forgotten and compiled anew."""
+    compiled = CompiledRows(Event, by_products, max_shapes=3)
+    for count in range(1, 4):
+        compiled.rows(list(range(1, count + 1)), "view")
+    assert len(compiled._local.cache) == 3
+    assert compiled.rows([1, 2, 3, 4], "view") == list(by_products([1, 2, 3, 4], "view"))
+    assert len(compiled._local.cache) == 1
