@@ -6,7 +6,7 @@ that training over the whole catalogue and order history does not hold it all in
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -26,11 +26,14 @@ from ai.adapter import (
     OrderSummaryLine,
     ProductInfo,
 )
+from ai.compiled import CompiledRows
 from shop.exceptions import ShopError
 from shop.models import Order, OrderLine, OrderPart, OrderStatus, OrderStatusChange, Product
+from shop.models.catalogue import product_image_url, product_url
 from shop.search import search_products as shop_search
 from shop.services import basket as basket_service
 from shop.services import customer_orders
+from shop.url_cache import bound_reverse
 
 CHUNK_SIZE = 2000
 # Orders that did not end in a kept purchase: cancelled before shipping, or refunded.
@@ -76,6 +79,37 @@ def _product_info(product: Product) -> ProductInfo:
         active=product.is_active,
         url=product.get_absolute_url(),
         image_url=product.display_image_url,
+    )
+
+
+# `get_products` is on every recommendation call's path: it reads these columns as plain rows (no model
+# instances, no select_related machinery), with SQL the ORM compiles once per number of products
+# (`ai.compiled`), and builds the same ProductInfo as `_product_info` in a fraction of the time.
+_PRODUCT_ROW = (
+    "pk", "title", "slug", "description", "category_id", "category__name", "price", "stock", "is_active", "image_url",
+)
+
+
+def _product_rows_queryset(ids: list[int]):
+    return Product.objects.filter(pk__in=ids).order_by().values_list(*_PRODUCT_ROW)  # no ORDER BY title
+
+
+_product_rows = CompiledRows(Product, _product_rows_queryset)
+
+
+def _product_info_row(row: tuple, reverse: Callable[..., str]) -> ProductInfo:
+    pk, title, slug, description, category_id, category_name, price, stock, is_active, image_url = row
+    return ProductInfo(
+        id=pk,
+        title=title,
+        description=description,
+        category_id=category_id,
+        category_name=category_name or "",
+        price=price,
+        in_stock=stock > 0,
+        active=is_active,
+        url=product_url(pk, slug, reverse),
+        image_url=product_image_url(pk, title, image_url, reverse),
     )
 
 
@@ -128,7 +162,8 @@ class ShopAdapter(BaseShopAdapter):
         ids = {int(pid) for pid in product_ids}
         if not ids:
             return {}
-        return {product.pk: _product_info(product) for product in self._products().filter(pk__in=ids)}
+        reverse = bound_reverse()
+        return {row[0]: _product_info_row(row, reverse) for row in _product_rows.rows(sorted(ids))}
 
     def available_product_ids(self) -> set[int]:
         return set(Product.objects.active().in_stock().values_list("pk", flat=True))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 from django.utils.html import escape
@@ -36,8 +37,8 @@ def _letters(title: str) -> str:
     return initials(title)
 
 
-def placeholder_url(product_id: int, title: str) -> str:
-    return cached_reverse("shop:placeholder", hue=hue(product_id), letters=_letters(str(title)))
+def placeholder_url(product_id: int, title: str, reverse: Callable[..., str] = cached_reverse) -> str:
+    return reverse("shop:placeholder", hue=hue(product_id), letters=_letters(str(title)))
 
 
 def placeholder_svg(hue_value: int, letters: str) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ai.compiled import CompiledRows
 from ai.models import Event, EventType
 
 HISTORY_LENGTH = 50  # the short-term sequence the models score from
@@ -28,21 +29,16 @@ def recent_history(*, user_id: int | None, visitor_id: str | None, length: int =
     """The last `length` distinct-in-a-row products the user (or visitor) viewed, added or bought, and
     the products they bought among their last FETCHED_EVENTS events: one query."""
     if user_id is not None:
-        events = Event.objects.filter(user_id=user_id)
+        rows = _history_rows.rows([int(user_id)], "user_id", max(length, FETCHED_EVENTS))
     elif visitor_id:
-        events = Event.objects.filter(visitor_id=visitor_id)
+        rows = _history_rows.rows([str(visitor_id)], "visitor_id", max(length, FETCHED_EVENTS))
     else:
         return History([], set())
-    rows = list(
-        events.filter(event_type__in=HISTORY_EVENTS, product_id__isnull=False)
-        .order_by("-created_at", "-pk")
-        .values_list("product_id", "event_type")[: max(length, FETCHED_EVENTS)]
-    )
     products: list[int] = []
     strongest: dict[int, str] = {}
     purchases: dict[int, None] = {}
     for nullable_id, event_type in reversed(rows):
-        product_id = int(nullable_id)  # type: ignore[arg-type]  # filtered on product_id__isnull=False
+        product_id = int(nullable_id)  # filtered on product_id__isnull=False
         if event_type == EventType.PURCHASE:
             purchases.pop(product_id, None)
             purchases[product_id] = None  # ordered by the latest purchase
@@ -53,3 +49,17 @@ def recent_history(*, user_id: int | None, visitor_id: str | None, length: int =
     products = products[-length:]
     strongest = {p: strongest[p] for p in products}
     return History(products, set(purchases), strongest, list(purchases))
+
+
+def history_queryset(values: list, column: str, limit: int):
+    """The shopper's (`column` = the one value) latest events that count as history, newest first:
+    (product, event type). Compiled once and reused (`ai.compiled`): it runs on every recommendation call."""
+    (value,) = values
+    return (
+        Event.objects.filter(**{column: value}, event_type__in=HISTORY_EVENTS, product_id__isnull=False)
+        .order_by("-created_at", "-pk")
+        .values_list("product_id", "event_type")[:limit]
+    )
+
+
+_history_rows = CompiledRows(Event, history_queryset)

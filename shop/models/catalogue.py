@@ -1,6 +1,7 @@
 """Merchants, the category tree and products."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.conf import settings
@@ -8,6 +9,19 @@ from django.core.validators import MinValueValidator
 from django.db import models
 
 from shop.url_cache import cached_reverse
+
+
+def product_url(pk: int, slug: str, reverse: Callable[..., str] = cached_reverse) -> str:
+    """A product's page (`Product.get_absolute_url`) from its id and slug alone: for rows read without a
+    model. `reverse`: `cached_reverse`, or `url_cache.bound_reverse()` when building many."""
+    return reverse("shop:product", pk=pk, slug=slug)
+
+
+def product_image_url(pk: int, title: str, image_url: str, reverse: Callable[..., str] = cached_reverse) -> str:
+    """`Product.display_image_url` from the columns it depends on: the photo, or the product's placeholder."""
+    from shop.placeholders import placeholder_url
+
+    return image_url or placeholder_url(pk, title, reverse)
 
 
 class Merchant(models.Model):
@@ -114,14 +128,12 @@ class Product(models.Model):
         return f"{self.title} ({self.sku})"
 
     def get_absolute_url(self) -> str:
-        return cached_reverse("shop:product", pk=self.pk, slug=self.slug)
+        return product_url(self.pk, self.slug)
 
     @property
     def display_image_url(self) -> str:
         """The photo, or the product's own placeholder (the same on every page that shows it)."""
-        from shop.placeholders import placeholder_url
-
-        return self.image_url or placeholder_url(self.pk, self.title)
+        return product_image_url(self.pk, self.title, self.image_url)
 
     @property
     def in_stock(self) -> bool:

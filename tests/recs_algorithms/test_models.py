@@ -109,6 +109,29 @@ def test_sasrec_state_round_trip_gives_identical_scores():
     assert loaded.similar(0, 2)[0].tolist() != [0] and 0 not in loaded.similar(0, 4)[0]
 
 
+def test_sasrec_scores_in_eval_mode_and_keeps_the_text_aware_table_between_calls():
+    """Serving puts a network left in training mode into eval mode (no dropout: the same scores twice),
+    and a network already in eval mode is not re-walked: the text-aware item table computed for the first
+    call is reused by the next instead of being recomputed on every call."""
+    model = tiny_sasrec(dropout=0.5, text_init=True)
+    model.n_items, model.text_dim = 6, 8
+    model.net = model._new_net()
+    with torch.no_grad():
+        model.net.text_emb.normal_()
+    model.net.train()
+    history = [np.array([0, 3, 2])]
+    first = model.score(history)
+    assert not model.net.training
+    assert np.array_equal(first, model.score(history))
+    table = model.net._frozen_table
+    assert table is not None
+    model.score(history)
+    assert model.net._frozen_table is table
+    model.net.train()  # training again drops it; serving after that recomputes it
+    assert np.allclose(model.score(history), first, atol=1e-6)
+    assert model.net._frozen_table is not table
+
+
 def test_sasrec_needs_a_history_of_two():
     with pytest.raises(ValueError, match="two or more"):
         tiny_sasrec(epochs=1).fit(make_interactions([[0], [1]], n_items=2))

@@ -60,6 +60,22 @@ def test_get_products_and_available_ids(adapter, catalogue, django_assert_num_qu
         assert adapter.available_product_ids() == {catalogue["candle"].pk}
 
 
+def test_get_products_reads_rows_that_match_the_models(adapter, catalogue):
+    """get_products builds ProductInfo from plain rows: the same as from the model instances, photo and
+    missing category included."""
+    catalogue["sold_out"].image_url = "https://img.example/sold-out.jpg"
+    catalogue["sold_out"].save(update_fields=["image_url"])
+    from_models = {p.id: p for p in adapter.iter_products()}
+    found = adapter.get_products([p.pk for p in catalogue.values()])
+    assert found == from_models
+    assert adapter.get_products([p.pk for p in reversed(catalogue.values())]) == from_models  # compiled SQL reused
+    for info in found.values():  # converted as the ORM converts them (SQLite stores numbers and flags)
+        assert (type(info.price), type(info.active), type(info.in_stock)) == (Decimal, bool, bool)
+    assert found[catalogue["sold_out"].pk].image_url == "https://img.example/sold-out.jpg"
+    assert (found[catalogue["hidden"].pk].category_id, found[catalogue["hidden"].pk].category_name) == (None, "")
+    assert found[catalogue["candle"].pk].price == Decimal("2.50")
+
+
 def test_order_lines_and_purchases(adapter, catalogue, signed_in, checkout, django_assert_num_queries):
     candle = catalogue["candle"]
     orders = []

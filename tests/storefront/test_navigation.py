@@ -38,7 +38,9 @@ def test_a_new_top_level_category_shows_in_the_bar_of_the_next_page(client):
 def test_cached_links_are_those_reverse_builds_and_follow_the_script_prefix():
     from django.urls import reverse, set_script_prefix
 
+    from ai.conf import ai_settings
     from shop.placeholders import placeholder_url
+    from shop.url_cache import bound_reverse
     from tests.factories import ProductFactory
 
     product = ProductFactory(title="Jumbo Bag Red", slug="jumbo-bag-red")
@@ -50,6 +52,10 @@ def test_cached_links_are_those_reverse_builds_and_follow_the_script_prefix():
     set_script_prefix("/shop/")  # a shop served under a sub-path
     try:
         assert product.get_absolute_url() == "/shop" + expected
+        # What the AI adapter builds its product cards' links with: bound to the prefix of the moment.
+        assert ai_settings.adapter().get_products([product.pk])[product.pk].url == "/shop" + expected
+        assert bound_reverse()("shop:product", pk=product.pk, slug="jumbo-bag-red") == "/shop" + expected
     finally:
         set_script_prefix("/")
     assert product.get_absolute_url() == expected
+    assert ai_settings.adapter().get_products([product.pk])[product.pk].url == expected

@@ -540,10 +540,11 @@ class SASRec(Recommender):
                 "hidden": self.hidden, "dropout": self.dropout, "config_search": self.config_search}
 
     # -- serving ----------------------------------------------------------------------------------
-    @torch.no_grad()
+    @torch.inference_mode()
     def _user_vectors(self, histories: list[np.ndarray]) -> torch.Tensor:
         assert self.net is not None, "fit or load the model first"
-        self.net.eval()
+        if self.net.training:  # eval() walks every module (a quarter of a serving call's forward pass) and
+            self.net.eval()  # drops the text-aware item table computed for evaluation: only when needed
         x, lengths = _pad_right(histories, self.max_len)
         x, lengths = x.to(self.device), lengths.to(self.device)
         width = max(int(lengths.max()), 1)
@@ -553,14 +554,14 @@ class SASRec(Recommender):
         vectors = hidden[torch.arange(len(histories), device=self.device), last]
         return vectors * (lengths > 0).unsqueeze(1)  # no history: all-zero scores
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def score(self, histories: list[np.ndarray]) -> np.ndarray:
         if self.net is None:
             raise RuntimeError("SASRec.score() before fit() or load")
         vectors = self._user_vectors(histories)
         return self.net.item_logits(vectors).float().cpu().numpy()
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def similar(self, item: int, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Nearest items by cosine of the learned item embeddings."""
         assert self.net is not None, "fit or load the model first"
@@ -570,7 +571,7 @@ class SASRec(Recommender):
         top = torch.topk(sims, min(k, len(sims) - 1))
         return top.indices.cpu().numpy(), top.values.cpu().numpy()
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def affinity(self, seeds: np.ndarray, item: int) -> np.ndarray:
         """Cosine of the learned item embeddings between each seed and `item` (negatives as 0)."""
         assert self.net is not None, "fit or load the model first"
@@ -579,7 +580,7 @@ class SASRec(Recommender):
         sims = nn.functional.normalize(table[seeds_t], dim=1) @ nn.functional.normalize(table[int(item)], dim=0)
         return sims.clamp(min=0).cpu().numpy()
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def affinities(self, seeds: np.ndarray, items: np.ndarray) -> np.ndarray:
         """`affinity` for several items at once (seeds x items): one product of normalised vectors."""
         assert self.net is not None, "fit or load the model first"
