@@ -41,6 +41,7 @@ import itertools
 import math
 import random
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 CATEGORY_ZIPF = 0.6
@@ -71,19 +72,24 @@ def _zipf(n: int, exponent: float) -> list[float]:
     return [1.0 / (rank**exponent) for rank in range(1, n + 1)]
 
 
-def generate(users: int, items: int, *, categories: int | None = None, seed: int = 0) -> list[list[int]]:
-    """Each shopper's history (product indices, oldest first)."""
-    rng = random.Random(seed)
-    categories = categories or max(1, items // 100)
+@dataclass(frozen=True)
+class _Shop:
+    size: int  # products per category; product = category * size + rank inside the category
+    pick_category: _Picker
+    pick_in_category: _Picker
+    follow: list[tuple[int, int, int]]  # each product's three follow-ups
+    pick_follow: _Picker
+
+
+def _catalogue(rng: random.Random, items: int, categories: int) -> _Shop:
+    """Categories, popularity and each product's follow-ups (fixed for the whole file)."""
     size = items // categories
     if size < 4:
         raise ValueError("need at least 4 products per category")
-    n_items = size * categories
-    pick_category = _Picker(_zipf(categories, CATEGORY_ZIPF))
-    pick_in_category = _Picker(_zipf(size, ITEM_ZIPF))  # rank inside a category; product = category * size + rank
+    pick_in_category = _Picker(_zipf(size, ITEM_ZIPF))
     complement = [rng.randrange(categories) for _ in range(categories)]
     follow: list[tuple[int, int, int]] = []
-    for item in range(n_items):
+    for item in range(size * categories):
         category = item // size
         first = second = item
         while first == item:
@@ -91,45 +97,57 @@ def generate(users: int, items: int, *, categories: int | None = None, seed: int
         while second in (item, first):
             second = category * size + pick_in_category(rng)
         follow.append((first, second, complement[category] * size + pick_in_category(rng)))
-    pick_follow = _Picker(list(FOLLOW_WEIGHTS))
+    return _Shop(size, _Picker(_zipf(categories, CATEGORY_ZIPF)), pick_in_category, follow,
+                 _Picker(list(FOLLOW_WEIGHTS)))
 
-    histories: list[list[int]] = []
-    for _ in range(users):
-        taste = []
-        while len(taste) < TASTE_CATEGORIES:
-            category = pick_category(rng)
-            if category not in taste:
-                taste.append(category)
-        pick_taste = _Picker([rng.expovariate(1.0) for _ in taste])  # Dirichlet(1) weights
-        length = int(min(LENGTH_MAX, max(MIN_HISTORY, round(math.exp(rng.gauss(math.log(LENGTH_MEDIAN), LENGTH_SIGMA))))))
-        history: list[int] = []
-        bought: set[int] = set()
-        current = -1
-        attempts = 0
-        while len(history) < length and attempts < length * 4:
-            attempts += 1
-            for _retry in range(RETRIES):
-                if current < 0 or rng.random() > CONTINUE:  # a new session
-                    home = taste[pick_taste(rng)] if rng.random() < TASTE_SESSION else pick_category(rng)
-                    candidate = home * size + pick_in_category(rng)
-                else:
-                    step = rng.random()
-                    if step < FOLLOW:
-                        candidate = follow[current][pick_follow(rng)]
-                    elif step < FOLLOW + SAME_CATEGORY:
-                        candidate = (current // size) * size + pick_in_category(rng)
-                    else:
-                        candidate = taste[pick_taste(rng)] * size + pick_in_category(rng)
-                if candidate not in bought:
-                    break
-            else:
-                current = -1  # nothing new found from here: the session ends
-                continue
-            history.append(candidate)
-            bought.add(candidate)
-            current = candidate
-        histories.append(history)
-    return histories
+
+def _next_product(rng: random.Random, shop: _Shop, current: int, taste: list[int], pick_taste: _Picker) -> int:
+    """One draw: a new session's first product (current < 0 or the session ends), else the next one."""
+    size, pick_in_category = shop.size, shop.pick_in_category
+    if current < 0 or rng.random() > CONTINUE:  # a new session
+        home = taste[pick_taste(rng)] if rng.random() < TASTE_SESSION else shop.pick_category(rng)
+        return home * size + pick_in_category(rng)
+    step = rng.random()
+    if step < FOLLOW:
+        return shop.follow[current][shop.pick_follow(rng)]
+    if step < FOLLOW + SAME_CATEGORY:
+        return (current // size) * size + pick_in_category(rng)
+    return taste[pick_taste(rng)] * size + pick_in_category(rng)
+
+
+def _shopper(rng: random.Random, shop: _Shop) -> list[int]:
+    """One shopper's history: favourite categories, a length, then sessions until it is that long."""
+    taste: list[int] = []
+    while len(taste) < TASTE_CATEGORIES:
+        category = shop.pick_category(rng)
+        if category not in taste:
+            taste.append(category)
+    pick_taste = _Picker([rng.expovariate(1.0) for _ in taste])  # Dirichlet(1) weights
+    length = int(min(LENGTH_MAX, max(MIN_HISTORY, round(math.exp(rng.gauss(math.log(LENGTH_MEDIAN), LENGTH_SIGMA))))))
+    history: list[int] = []
+    bought: set[int] = set()
+    current = -1
+    attempts = 0
+    while len(history) < length and attempts < length * 4:
+        attempts += 1
+        for _retry in range(RETRIES):
+            candidate = _next_product(rng, shop, current, taste, pick_taste)
+            if candidate not in bought:
+                break
+        else:
+            current = -1  # nothing new found from here: the session ends
+            continue
+        history.append(candidate)
+        bought.add(candidate)
+        current = candidate
+    return history
+
+
+def generate(users: int, items: int, *, categories: int | None = None, seed: int = 0) -> list[list[int]]:
+    """Each shopper's history (product indices, oldest first)."""
+    rng = random.Random(seed)
+    shop = _catalogue(rng, items, categories or max(1, items // 100))
+    return [_shopper(rng, shop) for _ in range(users)]
 
 
 def write(histories: list[list[int]], out: Path, *, seed: int = 0) -> dict[str, int]:
