@@ -6,6 +6,10 @@ watches the validation targets; it reports what it learned through `tuned_params
 with those parameters is then refitted on everything but the test targets (or, without a refit, the
 tuned model itself ranks). `fit_and_measure` is that procedure; the training kinds call it too, so the
 metrics stored with a version are measured exactly as `ai_eval recs` measures.
+
+Every row also reports HR@k and NDCG@k over the test cases whose target item has fewer than
+`metrics.RARE_BELOW` (5) interactions in the final fit's data (everything but the test targets), and how
+many such cases there are (`hr@10_rare`, `ndcg@10_rare`, `rare_users`): the same cases for every model.
 """
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ import numpy as np
 from ai.recs.autoconfig import CHOSEN as AUTO_CHOSEN
 from ai.recs.base import Interactions, ProgressFn, Recommender
 from ai.recs.diversify import Diversifier
-from ai.recs.metrics import RankingMetrics, Scorer, evaluate_scores, item_space, rank_metrics
+from ai.recs.metrics import RankingMetrics, Scorer, evaluate_scores, item_space, rank_metrics, rare_item_mask
 from ai.recs.split import LeaveOneOut, NotEnoughData, leave_one_out, subset
 from ai.recs.taste import DEFAULT_LONG_TERM, Blend, LongShort, tune_long_term
 
@@ -44,6 +48,9 @@ class EvalResult:
     params: dict[str, Any]
     diversity: float | None = None
     epoch_s: float | None = None
+    hr_rare: float | None = None
+    ndcg_rare: float | None = None
+    rare_users: int | None = None
 
     def as_row(self) -> dict[str, Any]:
         k = self.k
@@ -51,6 +58,9 @@ class EvalResult:
             "model": self.model,
             f"hr@{k}": round(float(self.hr), 4),
             f"ndcg@{k}": round(float(self.ndcg), 4),
+            f"hr@{k}_rare": None if self.hr_rare is None else round(float(self.hr_rare), 4),
+            f"ndcg@{k}_rare": None if self.ndcg_rare is None else round(float(self.ndcg_rare), 4),
+            "rare_users": self.rare_users,
             f"coverage@{k}": round(float(self.coverage), 4),
             f"diversity@{k}": None if self.diversity is None else round(float(self.diversity), 4),
             "fit_s": round(float(self.fit_s), 1),
@@ -122,7 +132,8 @@ def fit_and_measure(
         model.fit(split.fit_data, progress=fit_progress)
         fit_s = time.perf_counter() - started
     metrics = evaluate_scores(
-        model, split.fit_data.histories(), split.test_targets, n_items, k=k, item_vectors=item_vectors
+        model, split.fit_data.histories(), split.test_targets, n_items, k=k, item_vectors=item_vectors,
+        rare_items=rare_item_mask(split.fit_data.items, n_items),
     )
     return Measured(model=model, metrics=metrics, tuned=tuned, fit_s=fit_s, tune_s=tune_s, long_term=long_term)
 
@@ -150,6 +161,9 @@ def evaluate(
 def _row(name: str, measured: Measured, k: int) -> EvalResult:
     metrics = measured.metrics
     params = dict(measured.tuned)
+    summary = getattr(measured.model, "training_summary", None)
+    if callable(summary):  # how the final model trained (e.g. SASRec: which loss, why it stopped)
+        params.update(summary())
     if measured.long_term is not None:
         params["long_term"] = measured.long_term["weight"]
         params["long_term_ndcg"] = measured.long_term["ndcg"]
@@ -165,6 +179,9 @@ def _row(name: str, measured: Measured, k: int) -> EvalResult:
         params=params,
         diversity=metrics.diversity,
         epoch_s=epoch_seconds(measured.model),
+        hr_rare=metrics.hr_rare,
+        ndcg_rare=metrics.ndcg_rare,
+        rare_users=metrics.rare_users,
     )
 
 
@@ -175,11 +192,12 @@ def _scored_row(
     """A row for an already fitted scorer (a blend, a re-ranked list): no fitting, only ranking."""
     metrics = evaluate_scores(
         scorer, split.fit_data.histories(), split.test_targets, n_items, k=k, item_vectors=vectors,
-        diversifier=diversifier,
+        diversifier=diversifier, rare_items=rare_item_mask(split.fit_data.items, n_items),
     )
     return EvalResult(
         model=name, hr=metrics.hr, ndcg=metrics.ndcg, coverage=metrics.coverage, fit_s=0.0, tune_s=0.0,
         users=metrics.users, k=k, params=params, diversity=metrics.diversity,
+        hr_rare=metrics.hr_rare, ndcg_rare=metrics.ndcg_rare, rare_users=metrics.rare_users,
     )
 
 
@@ -376,7 +394,8 @@ def run_evaluation(
 
 
 def format_table(rows: list[dict[str, Any]], k: int = 10) -> str:
-    columns = ["model", f"hr@{k}", f"ndcg@{k}", f"coverage@{k}", f"diversity@{k}", "fit_s", "tune_s", "epoch_s"]
+    columns = ["model", f"hr@{k}", f"ndcg@{k}", f"coverage@{k}", f"diversity@{k}", f"hr@{k}_rare", f"ndcg@{k}_rare",
+               "rare_users", "fit_s", "tune_s", "epoch_s"]
     widths = [max(len(c), *(len(str(r.get(c))) for r in rows)) for c in columns]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=False))]
     lines += ["  ".join(str(r.get(c)).ljust(w) for c, w in zip(columns, widths, strict=False)) for r in rows]

@@ -1,6 +1,8 @@
 """Ranking metrics over every item: HR@k, NDCG@k, catalogue coverage@k and intra-list diversity@k.
 
-Items already in a user's history are excluded from the ranking. Diversity@k is the mean pairwise
+Items already in a user's history are excluded from the ranking. Given `rare_items` (a mask of the items
+with few training interactions: `rare_item_mask`), HR@k and NDCG@k are also reported over only the test
+cases whose target is such an item (`hr_rare`, `ndcg_rare`, `rare_users`): how a model does on the long tail. Diversity@k is the mean pairwise
 cosine distance (1 - cosine) between the items of each top-k list, in an item space given by the
 caller (`item_vectors`, one row per item): the same space for every model, so that figures compare.
 """
@@ -28,6 +30,10 @@ class RankingMetrics:
     coverage: float
     users: int
     diversity: float | None = None
+    # Over the test cases whose target is a rare item (None when no rare-item mask was given).
+    hr_rare: float | None = None
+    ndcg_rare: float | None = None
+    rare_users: int | None = None
 
 
 def rank_metrics(
@@ -74,12 +80,15 @@ def evaluate_scores(
     batch_size: int = 1024,
     item_vectors: np.ndarray | None = None,
     diversifier: Diversifier | None = None,
+    rare_items: np.ndarray | None = None,
 ) -> RankingMetrics:
-    """HR@k, NDCG@k, coverage@k (and diversity@k given item vectors) for the users whose target is >= 0."""
+    """HR@k, NDCG@k, coverage@k (and diversity@k given item vectors) for the users whose target is >= 0;
+    given `rare_items` (one bool per item), HR@k and NDCG@k over the users whose target is rare too."""
     users = np.flatnonzero(targets >= 0)
     hits = 0.0
     dcg = 0.0
     diversity = 0.0
+    rare_hits, rare_dcg, rare_users = 0.0, 0.0, 0
     shown = np.zeros(n_items, dtype=bool)
     for start in range(0, len(users), batch_size):
         batch = users[start : start + batch_size]
@@ -87,8 +96,14 @@ def evaluate_scores(
         top, ranks = rank_metrics(model.score(batch_histories), batch_histories, targets[batch], k, diversifier)
         shown[top.ravel()] = True
         found = ranks >= 0
+        gains = np.where(found, 1.0 / np.log2(np.maximum(ranks, 0) + 2.0), 0.0)
         hits += found.sum()
-        dcg += (1.0 / np.log2(ranks[found] + 2.0)).sum()
+        dcg += gains.sum()
+        if rare_items is not None:
+            rare = np.asarray(rare_items, dtype=bool)[targets[batch]]
+            rare_users += int(rare.sum())
+            rare_hits += float(found[rare].sum())
+            rare_dcg += float(gains[rare].sum())
         if item_vectors is not None:
             diversity += float(intra_list_diversity(top, item_vectors).sum())
     n = max(len(users), 1)
@@ -98,7 +113,19 @@ def evaluate_scores(
         coverage=shown.sum() / n_items,
         users=len(users),
         diversity=diversity / n if item_vectors is not None else None,
+        hr_rare=None if rare_items is None else rare_hits / max(rare_users, 1),
+        ndcg_rare=None if rare_items is None else rare_dcg / max(rare_users, 1),
+        rare_users=None if rare_items is None else rare_users,
     )
+
+
+# A test target with fewer training interactions than this is a rare item (`ndcg@10_rare`).
+RARE_BELOW = 5
+
+
+def rare_item_mask(items: np.ndarray, n_items: int, below: int = RARE_BELOW) -> np.ndarray:
+    """One bool per item: whether it has fewer than `below` interactions among `items` (the training rows)."""
+    return np.bincount(np.asarray(items, dtype=np.int64), minlength=n_items)[:n_items] < below
 
 
 def item_space(users: np.ndarray, items: np.ndarray, n_users: int, n_items: int, dims: int = 32) -> np.ndarray:

@@ -113,3 +113,45 @@ def test_without_refit_the_tuned_model_is_ranked(planted_baskets):
     result = evaluate("cooccurrence", factory, planted_baskets, refit=False)
     assert len(made) == 1 and result.fit_s == result.tune_s > 0
     assert result.params["recency"] == made[0].recency and result.params["long_term"] is None
+
+
+def test_rare_item_metrics_count_only_the_cases_whose_target_has_few_training_interactions():
+    from ai.recs.metrics import rare_item_mask
+
+    # Training rows: item 0 five times, item 1 four times, item 2 once, items 3 and 4 never.
+    training_items = np.array([0] * 5 + [1] * 4 + [2])
+    rare = rare_item_mask(training_items, n_items=5)
+    assert rare.tolist() == [False, True, True, True, True]  # fewer than 5 interactions
+    # k=2. User 0: target 0 (common) ranked first. User 1: target 1 (rare) ranked second -> 1/log2(3).
+    # User 2: target 3 (rare) not in the top 2. User 3: no target.
+    scores = np.array(
+        [
+            [0.9, 0.1, 0.2, 0.0, 0.0],
+            [0.0, 0.5, 0.9, 0.1, 0.0],
+            [0.9, 0.8, 0.0, 0.1, 0.0],
+            [0.0, 0.0, 0.0, 0.0, 0.0],
+        ]
+    )
+    histories = [np.array([], dtype=np.int64)] * 4
+    metrics = evaluate_scores(
+        FixedScores(scores[:3]), histories[:3], np.array([0, 1, 3]), n_items=5, k=2, rare_items=rare
+    )
+    assert metrics.users == 3 and metrics.rare_users == 2
+    assert metrics.hr == pytest.approx(2 / 3)
+    assert metrics.hr_rare == pytest.approx(1 / 2)
+    assert metrics.ndcg_rare == pytest.approx((1.0 / math.log2(3)) / 2)
+    assert metrics.ndcg == pytest.approx((1.0 + 1.0 / math.log2(3)) / 3)
+    # Without a mask the rare figures are absent, the others unchanged.
+    plain = evaluate_scores(FixedScores(scores[:3]), histories[:3], np.array([0, 1, 3]), n_items=5, k=2)
+    assert plain.rare_users is None and plain.ndcg_rare is None and plain.ndcg == pytest.approx(metrics.ndcg)
+
+
+def test_every_row_reports_the_rare_item_cases_counted_on_the_final_fits_data():
+    from ai.recs.algorithms.popularity import Popularity
+
+    # Item 0 is bought by everyone; each user's last item (the test target) is bought by them alone.
+    data = make_interactions([[0, 1, 2 + u] for u in range(6)], n_items=8)
+    row = evaluate("popularity", Popularity, data, k=10).as_row()
+    assert row["rare_users"] == 6  # items 2..7: 0 training interactions each (the test rows are held out)
+    assert row["hr@10_rare"] == pytest.approx(row["hr@10"])
+    assert set(row) >= {"hr@10_rare", "ndcg@10_rare", "rare_users"}

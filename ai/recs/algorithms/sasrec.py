@@ -539,6 +539,12 @@ class SASRec(Recommender):
         return {"epochs": max(epochs, 1), "max_seconds": None, "auto": False, "max_len": self.max_len,
                 "hidden": self.hidden, "dropout": self.dropout, "config_search": self.config_search}
 
+    def training_summary(self) -> dict[str, Any]:
+        """How this fit trained, for an evaluation row: the loss actually used (loss="auto" samples above
+        SAMPLED_ABOVE items), the catalogue size, the epochs and why training stopped."""
+        return {"loss_used": "sampled" if self.sampled() else "softmax", "n_items": self.n_items,
+                "epochs_run": len(self.history), "stopped": self.stopped}
+
     # -- serving ----------------------------------------------------------------------------------
     @torch.inference_mode()
     def _user_vectors(self, histories: list[np.ndarray]) -> torch.Tensor:
