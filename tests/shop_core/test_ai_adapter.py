@@ -74,6 +74,8 @@ def test_get_products_reads_rows_that_match_the_models(adapter, catalogue):
     assert found[catalogue["sold_out"].pk].image_url == "https://img.example/sold-out.jpg"
     assert (found[catalogue["hidden"].pk].category_id, found[catalogue["hidden"].pk].category_name) == (None, "")
     assert found[catalogue["candle"].pk].price == Decimal("2.50")
+    for product in catalogue.values():  # the rows' links are the model's own
+        assert (found[product.pk].url, found[product.pk].image_url) == (product.get_absolute_url(), product.display_image_url)
 
 
 def test_order_lines_and_purchases(adapter, catalogue, signed_in, checkout, django_assert_num_queries):
