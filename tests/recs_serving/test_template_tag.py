@@ -124,18 +124,25 @@ def test_query_count_is_constant_whatever_the_number_of_items(settings, monkeypa
     assert len(warm) <= 4
 
 
+def warm_shop(settings, monkeypatch, categories, n_products: int, signed_in: bool, block: str):
+    """A shop of `n_products` popular products in three categories and a shopper (signed in or not) with one
+    event, with `block` rendered once so that the shared caches are warm and stay warm: (products, user)."""
+    settings.AI_REGISTRY_POLL_S = 600
+    monkeypatch.setattr(rules, "CATALOGUE_TTL_S", 600)
+    products = [ProductFactory(category=categories[i % 3]) for i in range(n_products)]
+    make_popular(products)
+    user = UserFactory() if signed_in else None
+    add_events("anything", [products[0].pk], user=user)
+    render(block, make_request(user=user))
+    return products, user
+
+
 @pytest.mark.parametrize("signed_in", [False, True])
 def test_the_blocks_of_one_page_read_the_shopper_once(settings, monkeypatch, categories, signed_in):
     """Every block of a page serves the same shopper: their history, purchases and basket are read once per
     page, not once per block."""
-    settings.AI_REGISTRY_POLL_S = 600
-    monkeypatch.setattr(rules, "CATALOGUE_TTL_S", 600)
-    products = [ProductFactory(category=categories[i % 3]) for i in range(12)]
-    make_popular(products)
-    user = UserFactory() if signed_in else None
-    add_events("anything", [products[0].pk], user=user)
     one_block = '{% recommendations "home" limit=2 %}'
-    render(one_block, make_request(user=user))  # warm the shared caches
+    _, user = warm_shop(settings, monkeypatch, categories, 12, signed_in, one_block)
 
     with CaptureQueriesContext(connection) as single:
         render(one_block, make_request(user=user))
@@ -157,15 +164,9 @@ def test_what_the_page_already_shows_is_left_out_without_a_query(settings, monke
     products runs exactly the queries of the same block on an empty page, and shows none of those 40."""
     from ai.recs.page import mark_shown
 
-    settings.AI_REGISTRY_POLL_S = 600
     settings.AI_MAX_PER_CATEGORY = 0
-    monkeypatch.setattr(rules, "CATALOGUE_TTL_S", 600)
-    products = [ProductFactory(category=categories[i % 3]) for i in range(60)]
-    make_popular(products)
-    user = UserFactory() if signed_in else None
-    add_events("anything", [products[0].pk], user=user)
     block = '{% recommendations "home" limit=4 %}'
-    render(block, make_request(user=user))  # warm the shared caches
+    products, user = warm_shop(settings, monkeypatch, categories, 60, signed_in, block)
 
     with CaptureQueriesContext(connection) as empty_page:
         html_empty = render(block, make_request(user=user))
