@@ -132,6 +132,26 @@ def test_sasrec_scores_in_eval_mode_and_keeps_the_text_aware_table_between_calls
     assert model.net._frozen_table is not table
 
 
+@pytest.mark.parametrize(("heads", "layers", "text_dim"), [(1, 2, 0), (2, 1, 0), (4, 3, 8)])
+def test_sasrec_serving_forward_equals_the_transformers_forward(heads, layers, text_dim):
+    """The serving pass reads the encoder's weights in plain torch calls; it must give what GPT2Model gives,
+    at every position and history length, with random (not initial) weights."""
+    from ai.recs.algorithms.sasrec import SASRecNet
+
+    torch.manual_seed(0)
+    net = SASRecNet(30, max_len=12, hidden=16, layers=layers, heads=heads, dropout=0.3, text_dim=text_dim).eval()
+    with torch.no_grad():
+        for parameter in net.parameters():
+            parameter.normal_(std=0.5)
+        if text_dim:
+            net.text_emb.normal_()
+    items = torch.tensor([[3, 7, 1, 30, 0, 0, 0], [5, 2, 9, 9, 11, 4, 8]])
+    with torch.inference_mode():
+        for length in (1, 4, 7):
+            expected = net(items[:, :length])
+            assert torch.allclose(net.serve_forward(items[:, :length]), expected, atol=1e-5)
+
+
 def test_sasrec_needs_a_history_of_two():
     with pytest.raises(ValueError, match="two or more"):
         tiny_sasrec(epochs=1).fit(make_interactions([[0], [1]], n_items=2))

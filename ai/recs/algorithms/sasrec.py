@@ -118,6 +118,27 @@ class SASRecNet(nn.Module):
         embeds = nn.functional.embedding(items, self.table()) * math.sqrt(self.hidden)
         return self.encoder(inputs_embeds=embeds).last_hidden_state
 
+    def serve_forward(self, items: torch.Tensor) -> torch.Tensor:
+        """`forward` in eval mode, computed with the encoder's own weights in plain torch calls: GPT-2's
+        pre-norm blocks (learned positions, causal attention scaled by 1/sqrt(head width), tanh GELU).
+        `transformers`' per-call wrappers cost three times the arithmetic for one short serving history
+        (docs/benchmarks.md); a test holds this equal to `forward`."""
+        encoder, width = self.encoder, self.hidden
+        batch, length = items.shape
+        x = nn.functional.embedding(items, self.table()) * math.sqrt(width) + encoder.wpe.weight[:length]
+        for block in encoder.h:
+            attn, mlp = block.attn, block.mlp
+            h = nn.functional.layer_norm(x, (width,), block.ln_1.weight, block.ln_1.bias, block.ln_1.eps)
+            qkv = torch.addmm(attn.c_attn.bias, h.reshape(-1, width), attn.c_attn.weight)
+            q, k, v = qkv.view(batch, length, 3, attn.num_heads, attn.head_dim).permute(2, 0, 3, 1, 4).unbind(0)
+            mixed = nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+            mixed = mixed.transpose(1, 2).reshape(-1, width)
+            x = x + torch.addmm(attn.c_proj.bias, mixed, attn.c_proj.weight).view(batch, length, width)
+            h = nn.functional.layer_norm(x, (width,), block.ln_2.weight, block.ln_2.bias, block.ln_2.eps)
+            h = nn.functional.gelu(torch.addmm(mlp.c_fc.bias, h.reshape(-1, width), mlp.c_fc.weight), approximate="tanh")
+            x = x + torch.addmm(mlp.c_proj.bias, h, mlp.c_proj.weight).view(batch, length, width)
+        return nn.functional.layer_norm(x, (width,), encoder.ln_f.weight, encoder.ln_f.bias, encoder.ln_f.eps)
+
     def item_logits(self, hidden: torch.Tensor) -> torch.Tensor:
         """Scores of every real item (padding index dropped): column j is item index j."""
         return hidden @ self.table()[1:].T
@@ -555,7 +576,7 @@ class SASRec(Recommender):
         x, lengths = x.to(self.device), lengths.to(self.device)
         width = max(int(lengths.max()), 1)
         with self._autocast():
-            hidden = self.net(x[:, :width]).float()
+            hidden = self.net.serve_forward(x[:, :width]).float()
         last = (lengths - 1).clamp(min=0)
         vectors = hidden[torch.arange(len(histories), device=self.device), last]
         return vectors * (lengths > 0).unsqueeze(1)  # no history: all-zero scores
