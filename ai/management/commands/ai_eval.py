@@ -63,7 +63,7 @@ class Command(BaseCommand):
         parser.add_argument("--models", help="comma-separated model names (default: all the data supports)")
         parser.add_argument(
             "--option", action="append", default=[], metavar="MODEL.NAME=VALUE",
-            help="a model's constructor argument, e.g. sasrec.loss=gbce (repeatable)",
+            help="a model's constructor argument, e.g. sasrec.loss=sampled (repeatable)",
         )
         parser.add_argument(
             "--blend", metavar="MODEL=WEIGHT,...",
