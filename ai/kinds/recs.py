@@ -393,6 +393,7 @@ class SASRecKind(RecsKind):
         "loss": "auto",
         "negatives": 256,
         "text_init": False,
+        "every_window": True,  # long histories train on every window, not only the latest
         # max_len, hidden and dropout chosen from the data (ai.recs.autoconfig: rules, then a validation
         # search over a few candidates within search_share of max_seconds, or search_epochs each without
         # a cap); the choice is stored with the version. Naming one of the three turns it off.

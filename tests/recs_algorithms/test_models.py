@@ -152,6 +152,19 @@ def test_sasrec_serving_forward_equals_the_transformers_forward(heads, layers, t
             assert torch.allclose(net.serve_forward(items[:, :length]), expected, atol=1e-5)
 
 
+@pytest.mark.parametrize("length", [2, 4, 5, 9, 10, 23])
+def test_every_transition_of_a_long_history_trains_once(length):
+    from ai.recs.algorithms.sasrec import _training_windows
+
+    history = np.arange(length) * 10
+    windows = _training_windows([history, np.array([7])], max_len=4, every=True)
+    transitions = [(a, b) for w in windows for a, b in zip(w[:-1], w[1:], strict=True)]
+    assert sorted(transitions) == list(zip(history[:-1], history[1:], strict=True))  # each once, none made up
+    assert all(2 <= len(w) <= 5 for w in windows)
+    assert windows[0].tolist() == history[-5:].tolist()  # the latest window first
+    assert [w.tolist() for w in _training_windows([history], max_len=4, every=False)] == [history[-5:].tolist()]
+
+
 def test_sasrec_needs_a_history_of_two():
     with pytest.raises(ValueError, match="two or more"):
         tiny_sasrec(epochs=1).fit(make_interactions([[0], [1]], n_items=2))

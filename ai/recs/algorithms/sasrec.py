@@ -10,8 +10,9 @@ O(positions x negatives) in the output layer instead of O(positions x items). `l
 SAMPLED_ABOVE items (measured: docs/benchmarks.md). (gBCE, the gSASRec loss, was tried and dropped: with
 the input and output item embeddings shared, as here, it collapsed every item onto one direction and
 ranked no better than chance on a planted test; the softmax over sampled items is shift-invariant.)
-Histories are truncated to the most recent
-`max_len` items and right-padded, so the causal mask alone keeps real positions from seeing padding.
+Training cuts a history longer than `max_len` + 1 items into
+windows (`every_window`: each transition trains once; off: only the latest window), right-padded, so the
+causal mask alone keeps real positions from seeing padding; serving reads the latest `max_len` items.
 Early stopping on validation NDCG@10 keeps the best weights. A `WarmStart` (a trained model's tensors,
 config and item keys: the live version's, for a nightly retrain) starts training from those weights where
 the architecture matches: the encoder as it was, the item vectors of every product the two item sets share
@@ -155,6 +156,25 @@ def _pad_right(sequences: list[np.ndarray], length: int) -> tuple[torch.Tensor, 
     return torch.from_numpy(out), torch.from_numpy(lengths)
 
 
+def _training_windows(histories: list[np.ndarray], max_len: int, every: bool) -> list[np.ndarray]:
+    """The sequences training reads (each gives inputs w[:-1] and targets w[1:]). `every`: a history longer
+    than the window is cut into windows of max_len + 1 items, the latest first, each overlapping the next
+    by one item, so that every transition of the history trains exactly once (else only the latest window
+    does: 15 % of Online Retail's transitions were never trained on with a 150-item window)."""
+    windows = []
+    for history in histories:
+        if len(history) < 2:
+            continue
+        end = len(history)
+        while True:
+            start = max(0, end - (max_len + 1))
+            windows.append(history[start:end])
+            if start == 0 or not every:
+                break
+            end = start + 1
+    return windows
+
+
 class SASRec(Recommender):
     name: ClassVar[str] = "sasrec"
     uses_validation: ClassVar[bool] = True
@@ -180,6 +200,7 @@ class SASRec(Recommender):
         negatives: int = 256,
         sampling: str = "uniform",
         text_init: bool = False,
+        every_window: bool = True,
         warm_start: WarmStart | None = None,
         auto: bool = False,
         search_share: float = 0.34,
@@ -210,6 +231,7 @@ class SASRec(Recommender):
         self.negatives = negatives
         self.sampling = sampling
         self.text_init = text_init  # item vectors from product text too (new and rare products)
+        self.every_window = every_window  # train on every window of a long history, not only its latest
         self.text_dim = 0
         self.warm_start = warm_start  # start from these weights where they fit (see _warm_start)
         # auto: choose max_len, hidden and dropout from the data (see _fit_auto); the search may use
@@ -413,8 +435,8 @@ class SASRec(Recommender):
         rng = np.random.default_rng(self.seed)
         self._setup(data)
         histories = data.histories()
-        # Each history of n items gives inputs h[:-1] and targets h[1:] (the next item at every position).
-        trainable = [h for h in histories if len(h) >= 2]
+        # Each window of n items gives inputs w[:-1] and targets w[1:] (the next item at every position).
+        trainable = _training_windows(histories, self.max_len, self.every_window)
         if not trainable:
             raise ValueError("SASRec needs at least one history with two or more interactions")
         inputs, lengths = _pad_right([h[:-1] for h in trainable], self.max_len)
@@ -634,6 +656,7 @@ class SASRec(Recommender):
             "negatives": self.negatives,
             "sampling": self.sampling,
             "text_dim": self.text_dim,
+            "every_window": self.every_window,
             "stopped": self.stopped,
             "warm_started": self.warm_started,
             "config_search": self.config_search,
