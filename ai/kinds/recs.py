@@ -387,11 +387,13 @@ class SASRecKind(RecsKind):
         "heads": 1,
         "dropout": 0.5,
         "lr": 0.003,  # faster than the algorithm's 0.001 within the demo's few epochs (measured: docs/benchmarks.md)
+        "lr_decay": 1.0,  # the learning rate's factor after an epoch that does not improve validation
         "batch_size": 128,
         "max_seconds": 0.0,
         "seed": 0,
         "loss": "auto",
-        "negatives": 256,
+        "negatives": 1024,
+        "sampling": "popularity",
         "text_init": False,
         "every_window": True,  # long histories train on every window, not only the latest
         # max_len, hidden and dropout chosen from the data (ai.recs.autoconfig: rules, then a validation
@@ -403,7 +405,7 @@ class SASRecKind(RecsKind):
     }
     option_ranges = {
         "since_days": (0, 36500), "epochs": (1, 500), "patience": (1, 100), "max_len": (2, 500), "hidden": (8, 1024),
-        "layers": (1, 12), "heads": (1, 16), "dropout": (0.0, 0.9), "lr": (1e-6, 1.0), "batch_size": (1, 4096),
+        "layers": (1, 12), "heads": (1, 16), "dropout": (0.0, 0.9), "lr": (1e-6, 1.0), "lr_decay": (0.05, 1.0), "batch_size": (1, 4096),
         "max_seconds": (0.0, 24 * 3600.0), "seed": (0, 2**31 - 1), "negatives": (1, 100_000),
         "search_share": (0.05, 0.9), "search_epochs": (1, 50),
     }
@@ -433,7 +435,7 @@ class SASRecKind(RecsKind):
         return {"warm_start": WarmStart(tensors=tensors, config=config["algorithm"], item_keys=config["item_keys"], label=label)}
 
     def clean_options(self, options: dict[str, Any]) -> dict[str, Any]:
-        from ai.recs.algorithms.sasrec import LOSSES
+        from ai.recs.algorithms.sasrec import LOSSES, SAMPLINGS
         from ai.recs.autoconfig import CHOSEN
 
         cleaned = super().clean_options(options)
@@ -441,6 +443,8 @@ class SASRecKind(RecsKind):
             cleaned["auto"] = False  # a window, width or dropout given by hand is used as given
         if cleaned["loss"] not in LOSSES:
             raise ValueError(f"Option 'loss' must be one of {', '.join(LOSSES)}, not {cleaned['loss']!r}")
+        if cleaned["sampling"] not in SAMPLINGS:
+            raise ValueError(f"Option 'sampling' must be one of {', '.join(SAMPLINGS)}, not {cleaned['sampling']!r}")
         return cleaned
 
 

@@ -198,7 +198,7 @@ def test_sampled_training_learns_the_planted_sequences(planted_sequences, sampli
     assert baseline.ndcg < 0.1
 
 
-@pytest.mark.parametrize(("loss", "n_items", "sampled"), [("auto", 10, False), ("auto", 60_000, True),
+@pytest.mark.parametrize(("loss", "n_items", "sampled"), [("auto", 10, False), ("auto", 10_000, False), ("auto", 12_101, True), ("auto", 60_000, True),
                                                          ("softmax", 6_000, False), ("sampled", 10, True)])
 def test_the_loss_is_chosen_by_catalogue_size_unless_named(loss, n_items, sampled):
     from ai.recs.algorithms.sasrec import SASRec
