@@ -95,6 +95,24 @@ def test_sasrec_learns_planted_sequences_and_stops_early(planted_sequences):
     assert random_ndcg(planted_sequences) < 0.15
 
 
+def test_the_learning_rate_falls_after_an_epoch_without_a_better_validation_and_the_refit_replays_it(planted_baskets):
+    split = leave_one_out(planted_baskets)
+    tuner = tiny_sasrec(epochs=8, patience=8, lr=0.05, lr_decay=0.5).fit(split.train, valid_targets=split.valid_targets)
+    rates = [point["lr"] for point in tuner.history]
+    best = float("-inf")
+    for point, next_rate in zip(tuner.history, rates[1:], strict=False):
+        improved = point["val_ndcg"] > best
+        best = max(best, point["val_ndcg"])
+        assert next_rate == pytest.approx(point["lr"] * (1.0 if improved else 0.5))
+    assert rates[-1] < rates[0]  # on this data validation stops improving within 8 epochs at lr 0.05
+    tuner.best_epoch = len(rates)  # as if the last epoch had been the best: the refit replays every rate
+    params = tuner.tuned_params()
+    assert params["lr_schedule"] == rates and params["epochs"] == len(rates)
+    refit = tiny_sasrec(**{"lr": 0.05, "lr_decay": 0.5, **params}).fit(split.train)
+    assert [point["lr"] for point in refit.history] == rates
+    assert "lr_schedule" not in tiny_sasrec(epochs=2).fit(split.train, valid_targets=split.valid_targets).tuned_params()
+
+
 def test_sasrec_state_round_trip_gives_identical_scores():
     data = make_interactions([[0, 1, 2, 3], [1, 2, 3, 4], [2, 3, 4, 0]] * 4, n_items=5)
     model = tiny_sasrec(epochs=3, max_len=3).fit(data)
