@@ -387,7 +387,7 @@ class SASRecKind(RecsKind):
         "heads": 1,
         "dropout": 0.5,
         "lr": 0.003,  # faster than the algorithm's 0.001 within the demo's few epochs (measured: docs/benchmarks.md)
-        "lr_decay": 1.0,  # the learning rate's factor after an epoch that does not improve validation
+        "lr_decay": 0.5,  # the learning rate's factor after an epoch that does not improve validation
         "batch_size": 128,
         "max_seconds": 0.0,
         "seed": 0,

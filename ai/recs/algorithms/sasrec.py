@@ -190,7 +190,7 @@ class SASRec(Recommender):
         heads: int = 1,
         dropout: float = 0.5,
         lr: float = 1e-3,
-        lr_decay: float = 1.0,
+        lr_decay: float = 0.5,
         lr_schedule: Sequence[float] | None = None,
         weight_decay: float = 0.0,
         batch_size: int = 128,
