@@ -70,3 +70,25 @@ def leave_one_out(data: Interactions) -> LeaveOneOut:
         fit_data=subset(data, keep_fit),
         test_targets=test_targets,
     )
+
+
+def thin_items(data: Interactions, fraction: float, *, keep: int = 2, seed: int = 0) -> Interactions:
+    """A long tail made from a real file, to measure how models rank rare products: a random `fraction`
+    of the items (seeded) keep only their `keep` earliest interactions, apart from each user's last three
+    (the leave-one-out test and validation targets, and one interaction before them so that no user loses
+    a target), which all stay. The test targets on those items then count as rare (`ndcg@10_rare`), with
+    everything else in the file as it was."""
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"the fraction of items to thin must be between 0 and 1, not {fraction:g}")
+    rng = np.random.default_rng(seed)
+    chosen = np.zeros(data.n_items, dtype=bool)
+    chosen[rng.choice(data.n_items, max(1, round(fraction * data.n_items)), replace=False)] = True
+    bounds = np.searchsorted(data.users, np.arange(data.n_users + 1))
+    from_end = bounds[data.users + 1] - 1 - np.arange(len(data.users))  # 0: the user's last interaction
+    candidates = np.flatnonzero(chosen[data.items] & (from_end >= 3))
+    by_item = candidates[np.lexsort((data.timestamps[candidates], data.items[candidates]))]
+    items = data.items[by_item]
+    rank = np.arange(len(by_item)) - np.searchsorted(items, items, side="left")  # 0: the item's earliest
+    keep_rows = np.ones(len(data.users), dtype=bool)
+    keep_rows[by_item[rank >= keep]] = False
+    return subset(data, keep_rows)

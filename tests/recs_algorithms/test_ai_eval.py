@@ -91,6 +91,7 @@ def test_default_models_leave_content_out_without_text_and_serve_no_reference_mo
         (["--models", "nope"], "unknown model(s) nope"),
         (["--models", "content"], "needs product text"),
         (["--k", "0"], "--k must be at least 1"),
+        (["--thin-items", "1.5"], "must be between 0 and 1, not 1.5"),
     ],
 )
 def test_bad_input_is_a_readable_command_error(interactions_file, args, message):
@@ -110,3 +111,17 @@ def test_too_little_data_is_a_readable_command_error(tmp_path):
 
 def test_resolve_models_keeps_the_requested_order(planted_baskets):
     assert resolve_models(planted_baskets, ["sasrec", "cooccurrence"]) == ["sasrec", "cooccurrence"]
+
+
+def test_thinned_items_make_rare_test_cases(tmp_path):
+    """A third of the items thinned to 2 training interactions: their test targets become rare cases."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "interactions.csv"
+    rows = [f"u{u},i{i},{t}" for u in range(150) for t, i in enumerate(rng.integers(0, 100, size=12))]
+    path.write_text("user_id,item_id,timestamp\n" + "\n".join(rows) + "\n")
+    plain = json.loads(run("--interactions", str(path), "--models", "cooccurrence", "--json"))
+    thinned = json.loads(run("--interactions", str(path), "--models", "cooccurrence", "--json", "--thin-items", "0.33"))
+    assert thinned["users"] == plain["users"]  # every test target kept
+    assert plain["rare_users"] == 0 and thinned["rare_users"] >= 20

@@ -155,3 +155,29 @@ def test_every_row_reports_the_rare_item_cases_counted_on_the_final_fits_data():
     assert row["rare_users"] == 6  # items 2..7: 0 training interactions each (the test rows are held out)
     assert row["hr@10_rare"] == pytest.approx(row["hr@10"])
     assert set(row) >= {"hr@10_rare", "ndcg@10_rare", "rare_users"}
+
+
+def test_thinning_leaves_the_chosen_items_few_training_interactions_and_every_target_as_it_was():
+    from ai.recs.split import thin_items
+
+    rng = np.random.default_rng(0)
+    data = make_interactions([list(rng.integers(0, 20, size=rng.integers(3, 15))) for _ in range(200)], n_items=20)
+    thinned = thin_items(data, 0.25, keep=2, seed=1)
+    before, after = leave_one_out(data), leave_one_out(thinned)
+    assert np.array_equal(before.test_targets, after.test_targets)
+    assert np.array_equal(before.valid_targets, after.valid_targets)
+    counts_before = np.bincount(before.train.items, minlength=20)
+    counts_after = np.bincount(after.train.items, minlength=20)
+    thinned_items = np.flatnonzero(counts_after < counts_before)
+    assert len(thinned_items) == 5  # a quarter of 20
+    # Each keeps its 2 earliest training rows, plus the rows just before some user's targets (protected).
+    bounds = np.searchsorted(data.users, np.arange(data.n_users + 1))
+    lengths = np.diff(bounds)
+    assert (lengths >= 3).all()
+    protected = np.bincount(data.items[bounds[1:] - 3], minlength=20)
+    assert (counts_after[thinned_items] == 2 + protected[thinned_items]).all()
+    untouched = np.setdiff1d(np.arange(20), thinned_items)
+    assert np.array_equal(counts_after[untouched], counts_before[untouched])
+    assert np.array_equal(thin_items(data, 0.25, keep=2, seed=1).items, thinned.items)  # seeded
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        thin_items(data, 1.0)

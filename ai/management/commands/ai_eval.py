@@ -36,6 +36,7 @@ from ai.recs.evaluation import (
     run_evaluation,
 )
 from ai.recs.io import InteractionsFileError, read_interactions
+from ai.recs.split import thin_items
 
 from ._active_learning import add_active_learning_arguments, run_active_learning
 
@@ -74,6 +75,11 @@ class Command(BaseCommand):
             "--diversity", metavar="W,...",
             help="also measure every list re-ranked by MMR with these diversity weights (0..1), e.g. 0.1,0.2,0.3",
         )
+        parser.add_argument(
+            "--thin-items", type=float, metavar="FRACTION",
+            help="make a long tail from the file: this share of the items (seeded) keeps only its 2 earliest "
+                 "training interactions, every test and validation target kept (measures ndcg@10_rare)",
+        )
         parser.add_argument("--k", type=int, default=10, help="list length for HR/NDCG/coverage (default 10)")
         parser.add_argument("--json", action="store_true", help="one JSON object per model per line")
         parser.add_argument(
@@ -97,6 +103,10 @@ class Command(BaseCommand):
         requested = [m.strip() for m in options["models"].split(",") if m.strip()] if options["models"] else None
         try:
             data = read_interactions(options["interactions"], items_path=options["items"])
+            if options["thin_items"] is not None:
+                rows = len(data.users)
+                data = thin_items(data, options["thin_items"])
+                self.stderr.write(f"thinned {options['thin_items']:g} of the items: {rows - len(data.users)} interactions dropped")
             names = resolve_models(data, requested, device=options["device"])
             model_options = parse_model_options(options["option"])
             check_options(model_options, names, device=options["device"])
