@@ -96,25 +96,31 @@ class Command(BaseCommand):
             return handle_forecast(self, options)
         return self.handle_recs(options)
 
+    def _recs_inputs(self, options):
+        """The interactions (thinned with --thin-items), the models, their options, the blend and the
+        diversity weights; ValueError or InteractionsFileError on bad input."""
+        requested = [m.strip() for m in options["models"].split(",") if m.strip()] if options["models"] else None
+        data = read_interactions(options["interactions"], items_path=options["items"])
+        if options["thin_items"] is not None:
+            rows = len(data.users)
+            data = thin_items(data, options["thin_items"])
+            self.stderr.write(f"thinned {options['thin_items']:g} of the items: {rows - len(data.users)} interactions dropped")
+        names = resolve_models(data, requested, device=options["device"])
+        model_options = parse_model_options(options["option"])
+        check_options(model_options, names, device=options["device"])
+        blend = parse_blend(options["blend"]) if options["blend"] else None
+        missing = [name for name in blend or {} if name not in names]
+        if missing:
+            raise ValueError(f"--blend names model(s) not evaluated: {', '.join(missing)} (models: {', '.join(names)})")
+        diversity = parse_weights(options["diversity"], "--diversity") if options["diversity"] else None
+        return data, names, model_options, blend, diversity
+
     def handle_recs(self, options):
         k = options["k"]
         if k < 1:
             raise CommandError("--k must be at least 1")
-        requested = [m.strip() for m in options["models"].split(",") if m.strip()] if options["models"] else None
         try:
-            data = read_interactions(options["interactions"], items_path=options["items"])
-            if options["thin_items"] is not None:
-                rows = len(data.users)
-                data = thin_items(data, options["thin_items"])
-                self.stderr.write(f"thinned {options['thin_items']:g} of the items: {rows - len(data.users)} interactions dropped")
-            names = resolve_models(data, requested, device=options["device"])
-            model_options = parse_model_options(options["option"])
-            check_options(model_options, names, device=options["device"])
-            blend = parse_blend(options["blend"]) if options["blend"] else None
-            missing = [name for name in blend or {} if name not in names]
-            if missing:
-                raise ValueError(f"--blend names model(s) not evaluated: {', '.join(missing)} (models: {', '.join(names)})")
-            diversity = parse_weights(options["diversity"], "--diversity") if options["diversity"] else None
+            data, names, model_options, blend, diversity = self._recs_inputs(options)
         except (InteractionsFileError, ValueError) as exc:
             raise CommandError(str(exc)) from None
         verbose = options["verbosity"] >= 2 or not options["json"]

@@ -454,13 +454,8 @@ class SASRec(Recommender):
         inputs, targets = inputs.to(self.device), targets.to(self.device)
         order_key = lengths.numpy()
 
-        validate = valid_targets is not None and (valid_targets >= 0).any()
-        if validate:
-            valid_targets = np.asarray(valid_targets).copy()
-            candidates = np.flatnonzero(valid_targets >= 0)
-            if self.val_users and len(candidates) > self.val_users:
-                dropped = np.setdiff1d(candidates, rng.choice(candidates, self.val_users, replace=False))
-                valid_targets[dropped] = -1
+        valid_targets = self._validation_sample(valid_targets, rng)
+        validate = valid_targets is not None
         net = self._built_net()
         optimiser = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         generator = torch.Generator(device=self.device).manual_seed(self.seed)
@@ -476,31 +471,15 @@ class SASRec(Recommender):
                 group["lr"] = lr
             net.train()
             epoch_started = time.perf_counter()
-            # Batches of similar length (little padding), in random order; ties shuffled each epoch.
-            order = np.lexsort((rng.random(len(order_key)), order_key))
-            batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
-            rng.shuffle(batches)
-            total_loss, total_count = 0.0, 0
-            for batch in batches:
-                index = torch.from_numpy(batch).to(self.device)
-                width = int(order_key[batch].max())
-                x, y = inputs[index, :width], targets[index, :width]
-                real = y > 0
-                loss = self._batch_loss(x, y, real, generator)
-                optimiser.zero_grad(set_to_none=True)
-                loss.backward()
-                optimiser.step()
-                count = int(real.sum())
-                total_loss += loss.item() * count
-                total_count += count
+            loss = self._train_epoch(optimiser, inputs, targets, order_key, rng, generator)
             point: dict[str, float] = {
                 "epoch": epoch,
                 "epoch_s": round(time.perf_counter() - epoch_started, 2),  # training only, not validation
                 "seconds": round(time.perf_counter() - started, 1),
-                "loss": total_loss / max(total_count, 1),
+                "loss": loss,
                 "lr": lr,
             }
-            if validate and valid_targets is not None:
+            if valid_targets is not None:
                 point["val_ndcg"] = self._val_ndcg(histories, valid_targets)
                 point["seconds"] = round(time.perf_counter() - started, 1)
                 if point["val_ndcg"] > best_ndcg:
@@ -530,6 +509,39 @@ class SASRec(Recommender):
             net.load_state_dict(best_state)
         net.eval()
         return self
+
+    def _validation_sample(self, valid_targets: np.ndarray | None, rng: np.random.Generator) -> np.ndarray | None:
+        """The validation targets on a fixed random sample of `val_users` users (None: nothing to validate)."""
+        if valid_targets is None or not (valid_targets >= 0).any():
+            return None
+        valid_targets = np.asarray(valid_targets).copy()
+        candidates = np.flatnonzero(valid_targets >= 0)
+        if self.val_users and len(candidates) > self.val_users:
+            dropped = np.setdiff1d(candidates, rng.choice(candidates, self.val_users, replace=False))
+            valid_targets[dropped] = -1
+        return valid_targets
+
+    def _train_epoch(self, optimiser: torch.optim.Optimizer, inputs: torch.Tensor, targets: torch.Tensor,
+                     order_key: np.ndarray, rng: np.random.Generator, generator: torch.Generator) -> float:
+        """One pass over the windows; the mean loss per trained position."""
+        # Batches of similar length (little padding), in random order; ties shuffled each epoch.
+        order = np.lexsort((rng.random(len(order_key)), order_key))
+        batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        rng.shuffle(batches)
+        total_loss, total_count = 0.0, 0
+        for batch in batches:
+            index = torch.from_numpy(batch).to(self.device)
+            width = int(order_key[batch].max())
+            x, y = inputs[index, :width], targets[index, :width]
+            real = y > 0
+            loss = self._batch_loss(x, y, real, generator)
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            count = int(real.sum())
+            total_loss += loss.item() * count
+            total_count += count
+        return total_loss / max(total_count, 1)
 
     def _val_ndcg(self, histories: list[np.ndarray], valid_targets: np.ndarray) -> float:
         from ai.recs.metrics import evaluate_scores
