@@ -102,6 +102,10 @@ def test_the_search_keeps_the_best_candidate_by_validation_and_stores_what_it_tr
     tuned = model.tuned_params()
     assert tuned["auto"] is False and {k: tuned[k] for k in autoconfig.CHOSEN} == best
     assert tuned["epochs"] == record["search_epochs"] + model.best_epoch
+    # ... and replays their learning rates: the chosen candidate's, then the training's after it.
+    assert len(record["search_rates"]) == record["search_epochs"]
+    rates = record["search_rates"] + [p["lr"] for p in model.history[1:]][: model.best_epoch]
+    assert tuned.get("lr_schedule", [model.lr] * len(rates)) == rates
     # Stored with the model, through the JSON config.
     tensors, config = model.to_state()
     restored = SASRec.from_state(tensors, json.loads(json.dumps(config)))
